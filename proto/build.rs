@@ -1,0 +1,16 @@
+//! Compiles the `.proto` files with protox, so that no `protoc` binary is needed anywhere.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "proto/auth.proto",
+        "proto/chat.proto",
+        "proto/presence.proto",
+        "proto/events.proto",
+    ];
+    for file in files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let descriptors = protox::compile(files, ["proto"])?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! What every binary of the chat backend shares: shutdown signals, logging and Postgres setup.
+
+pub mod postgres;
+pub mod shutdown;
+pub mod telemetry;
