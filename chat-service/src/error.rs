@@ -1,0 +1,66 @@
+//! The chat service's errors, and the one place they become gRPC statuses.
+
+use tonic::metadata::MetadataValue;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("conversation not found")]
+    ConversationNotFound,
+    #[error("message not found")]
+    MessageNotFound,
+    #[error("you are not a member of this conversation")]
+    NotAMember,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    WrongKind(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ChatError {
+    fn from(error: sqlx::Error) -> Self {
+        ChatError::Internal(error.into())
+    }
+}
+
+impl ChatError {
+    /// The stable snake_case code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChatError::Validation(_) => "validation_failed",
+            ChatError::ConversationNotFound => "conversation_not_found",
+            ChatError::MessageNotFound => "message_not_found",
+            ChatError::NotAMember => "not_a_member",
+            ChatError::Forbidden(_) => "forbidden",
+            ChatError::WrongKind(_) => "wrong_conversation_kind",
+            ChatError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<ChatError> for tonic::Status {
+    fn from(error: ChatError) -> Self {
+        let code = error.code();
+        let mut status = match &error {
+            ChatError::Validation(message) => tonic::Status::invalid_argument(message.clone()),
+            ChatError::ConversationNotFound | ChatError::MessageNotFound => {
+                tonic::Status::not_found(error.to_string())
+            }
+            ChatError::NotAMember | ChatError::Forbidden(_) => {
+                tonic::Status::permission_denied(error.to_string())
+            }
+            ChatError::WrongKind(message) => tonic::Status::failed_precondition(message.clone()),
+            ChatError::Internal(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "chat store failed");
+                tonic::Status::internal("internal error")
+            }
+        };
+        status
+            .metadata_mut()
+            .insert("x-error-code", MetadataValue::from_static(code));
+        status
+    }
+}

@@ -1,0 +1,231 @@
+//! Groups in Postgres: creation, joining, leaving, listing.
+
+use chat_proto::chat::{Conversation, MembershipChange};
+use chrono::Utc;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use super::rows::{conversations_with_members, ms};
+use crate::error::ChatError;
+use crate::rules::{self, Membership};
+use crate::store::{NewGroup, StoreResult};
+
+pub async fn create(pool: &PgPool, group: NewGroup) -> StoreResult<Conversation> {
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO conversations (id, kind, name, owner_id, is_public, created_at, updated_at) \
+         VALUES ($1, 'group', $2, $3, $4, $5, $5)",
+    )
+    .bind(id)
+    .bind(&group.name)
+    .bind(group.creator)
+    .bind(group.is_public)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let mut members = vec![group.creator];
+    for member in &group.members {
+        if !members.contains(member) {
+            members.push(*member);
+        }
+    }
+    let roles: Vec<&str> = members
+        .iter()
+        .map(|m| {
+            if *m == group.creator {
+                "owner"
+            } else {
+                "member"
+            }
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+         SELECT $1, u.user_id, u.role, $4 FROM UNNEST($2::uuid[], $3::text[]) AS u(user_id, role) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(&members)
+    .bind(&roles)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    record_event(&mut tx, id, "group_created", None, group.creator, now).await?;
+    let conversation = conversations_with_members(&mut tx, &[id]).await?.pop();
+    tx.commit().await?;
+    conversation.ok_or(ChatError::ConversationNotFound)
+}
+
+pub async fn join(
+    pool: &PgPool,
+    actor: Uuid,
+    conversation: Uuid,
+    user: Uuid,
+) -> StoreResult<MembershipChange> {
+    let mut tx = pool.begin().await?;
+    let state = lock_membership(&mut tx, actor, conversation, user).await?;
+    rules::may_join(actor, user, &state)?;
+    let now = Utc::now();
+    let changed = !state.user_is_member;
+    if changed {
+        sqlx::query(
+            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+             VALUES ($1, $2, 'member', $3) \
+             ON CONFLICT (conversation_id, user_id) DO UPDATE SET joined_at = $3, left_at = NULL",
+        )
+        .bind(conversation)
+        .bind(user)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        record_event(
+            &mut tx,
+            conversation,
+            "member_joined",
+            Some(user),
+            actor,
+            now,
+        )
+        .await?;
+    }
+    finish_change(tx, conversation, changed, now).await
+}
+
+pub async fn leave(
+    pool: &PgPool,
+    actor: Uuid,
+    conversation: Uuid,
+    user: Uuid,
+) -> StoreResult<MembershipChange> {
+    let mut tx = pool.begin().await?;
+    let state = lock_membership(&mut tx, actor, conversation, user).await?;
+    rules::may_remove(actor, user, &state)?;
+    let now = Utc::now();
+    sqlx::query("UPDATE members SET left_at = $3 WHERE conversation_id = $1 AND user_id = $2")
+        .bind(conversation)
+        .bind(user)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    record_event(&mut tx, conversation, "member_left", Some(user), actor, now).await?;
+    finish_change(tx, conversation, true, now).await
+}
+
+pub async fn list(pool: &PgPool, user: Uuid) -> StoreResult<Vec<Conversation>> {
+    let mut conn = pool.acquire().await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT c.id FROM conversations c JOIN members m ON m.conversation_id = c.id \
+         WHERE m.user_id = $1 AND m.left_at IS NULL AND c.deleted_at IS NULL \
+         ORDER BY c.updated_at DESC, c.number DESC",
+    )
+    .bind(user)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(conversations_with_members(&mut conn, &ids).await?)
+}
+
+pub async fn get(pool: &PgPool, user: Uuid, conversation: Uuid) -> StoreResult<Conversation> {
+    let mut conn = pool.acquire().await?;
+    let found = conversations_with_members(&mut conn, &[conversation])
+        .await?
+        .pop();
+    let found = found.ok_or(ChatError::ConversationNotFound)?;
+    let user = user.to_string();
+    if found.is_public || found.members.iter().any(|m| m.user_id == user) {
+        Ok(found)
+    } else {
+        Err(ChatError::NotAMember)
+    }
+}
+
+/// Locks the group's row (so membership changes of one group are serialized) and reads what
+/// the rules need.
+async fn lock_membership(
+    conn: &mut PgConnection,
+    actor: Uuid,
+    conversation: Uuid,
+    user: Uuid,
+) -> StoreResult<Membership> {
+    let row = sqlx::query(
+        "SELECT kind, is_public, owner_id FROM conversations \
+         WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(conversation)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(ChatError::ConversationNotFound)?;
+    if row.try_get::<String, _>("kind")? != "group" {
+        return Err(ChatError::WrongKind(
+            "members can only join or leave groups".into(),
+        ));
+    }
+    let rows = sqlx::query(
+        "SELECT user_id, left_at IS NULL AS active FROM members \
+         WHERE conversation_id = $1 AND user_id IN ($2, $3)",
+    )
+    .bind(conversation)
+    .bind(actor)
+    .bind(user)
+    .fetch_all(&mut *conn)
+    .await?;
+    let status = |who: Uuid| {
+        rows.iter()
+            .find(|r| r.try_get::<Uuid, _>("user_id").ok() == Some(who))
+            .map(|r| r.try_get::<bool, _>("active").unwrap_or(false))
+    };
+    Ok(Membership {
+        is_public: row.try_get("is_public")?,
+        owner: row.try_get("owner_id")?,
+        actor_is_member: status(actor) == Some(true),
+        user_is_member: status(user) == Some(true),
+        user_was_member: status(user) == Some(false),
+    })
+}
+
+async fn record_event(
+    conn: &mut PgConnection,
+    conversation: Uuid,
+    kind: &str,
+    user: Option<Uuid>,
+    actor: Uuid,
+    at: chrono::DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO conversation_events (conversation_id, kind, user_id, actor_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(conversation)
+    .bind(kind)
+    .bind(user)
+    .bind(actor)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    if kind != "group_created" {
+        sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = $1")
+            .bind(conversation)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn finish_change(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    conversation: Uuid,
+    changed: bool,
+    at: chrono::DateTime<Utc>,
+) -> StoreResult<MembershipChange> {
+    let found = conversations_with_members(&mut tx, &[conversation])
+        .await?
+        .pop();
+    tx.commit().await?;
+    Ok(MembershipChange {
+        conversation: Some(found.ok_or(ChatError::ConversationNotFound)?),
+        changed,
+        at_ms: ms(at),
+    })
+}

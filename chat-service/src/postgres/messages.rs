@@ -1,0 +1,209 @@
+//! Messages in Postgres: sending (seq from the conversation's counter row), history, receipts.
+
+use chat_proto::chat::{Message, MessagePage, ReceiptResponse, SendMessageResponse};
+use chrono::Utc;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use super::rows::{MESSAGE_COLUMNS, member_ids, message};
+use crate::error::ChatError;
+use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
+
+pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResponse> {
+    let mut tx = pool.begin().await?;
+    ensure_member(&mut tx, new.sender, new.conversation).await?;
+    // Taking the counter row's lock first serializes the conversation's senders, so a retry
+    // with the same client message id sees the first attempt's committed row below.
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(new.conversation)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(client_id) = &new.client_message_id {
+        let existing = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE conversation_id = $1 AND sender_id = $2 AND client_message_id = $3"
+        ))
+        .bind(new.conversation)
+        .bind(new.sender)
+        .bind(client_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let original = message(&row)?;
+            let members = member_ids(&mut *tx, new.conversation).await?;
+            tx.rollback().await?;
+            return Ok(SendMessageResponse {
+                message: Some(original),
+                duplicate: true,
+                member_ids: members,
+            });
+        }
+    }
+    let now = Utc::now();
+    let row = sqlx::query(&format!(
+        "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
+         signature, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING {MESSAGE_COLUMNS}"
+    ))
+    .bind(Uuid::new_v4())
+    .bind(new.conversation)
+    .bind(seq)
+    .bind(new.sender)
+    .bind(&new.body)
+    .bind(&new.client_message_id)
+    .bind(&new.signature)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let stored = message(&row)?;
+    // The sender has seen their own message.
+    sqlx::query(
+        "UPDATE members SET last_delivered_seq = $3, last_read_seq = $3 \
+         WHERE conversation_id = $1 AND user_id = $2",
+    )
+    .bind(new.conversation)
+    .bind(new.sender)
+    .bind(seq)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = $1")
+        .bind(new.conversation)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let members = member_ids(&mut *tx, new.conversation).await?;
+    tx.commit().await?;
+    Ok(SendMessageResponse {
+        message: Some(stored),
+        duplicate: false,
+        member_ids: members,
+    })
+}
+
+pub async fn list(
+    pool: &PgPool,
+    user: Uuid,
+    conversation: Uuid,
+    range: MessageRange,
+) -> StoreResult<MessagePage> {
+    let mut conn = pool.acquire().await?;
+    ensure_reader(&mut conn, user, conversation).await?;
+    let limit = i64::from(range.limit.clamp(1, 100));
+    // Paging backwards (the default: newest first) reads descending and flips the page.
+    let backwards = range.after_seq.is_none() && range.after.is_none();
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 \
+         AND ($2::bigint IS NULL OR seq < $2) AND ($3::bigint IS NULL OR seq > $3) \
+         AND ($4::timestamptz IS NULL OR created_at < $4) \
+         AND ($5::timestamptz IS NULL OR created_at > $5) \
+         AND deleted_at IS NULL ORDER BY seq {} LIMIT $6",
+        if backwards { "DESC" } else { "ASC" }
+    );
+    let rows = sqlx::query(&sql)
+        .bind(conversation)
+        .bind(range.before_seq)
+        .bind(range.after_seq)
+        .bind(range.before)
+        .bind(range.after)
+        .bind(limit + 1)
+        .fetch_all(&mut *conn)
+        .await?;
+    let has_more = rows.len() as i64 > limit;
+    let mut messages = rows
+        .iter()
+        .take(limit as usize)
+        .map(message)
+        .collect::<Result<Vec<_>, _>>()?;
+    if backwards {
+        messages.reverse();
+    }
+    Ok(MessagePage { messages, has_more })
+}
+
+pub async fn mark(
+    pool: &PgPool,
+    user: Uuid,
+    message_id: Uuid,
+    kind: ReceiptKind,
+) -> StoreResult<ReceiptResponse> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND deleted_at IS NULL"
+    ))
+    .bind(message_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ChatError::MessageNotFound)?;
+    let found: Message = message(&row)?;
+    let conversation: Uuid = row.try_get("conversation_id")?;
+    ensure_member(&mut tx, user, conversation).await?;
+    let now = Utc::now();
+    // Watermarks only move forward; reading a message also means it was delivered.
+    let sql = match kind {
+        ReceiptKind::Delivered => {
+            "UPDATE members SET last_delivered_seq = $3, delivered_at = $4 \
+             WHERE conversation_id = $1 AND user_id = $2 AND last_delivered_seq < $3"
+        }
+        ReceiptKind::Read => {
+            "UPDATE members SET last_read_seq = $3, read_at = $4, \
+             last_delivered_seq = GREATEST(last_delivered_seq, $3), \
+             delivered_at = CASE WHEN last_delivered_seq < $3 THEN $4 ELSE delivered_at END \
+             WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3"
+        }
+    };
+    let advanced = sqlx::query(sql)
+        .bind(conversation)
+        .bind(user)
+        .bind(found.seq)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        > 0;
+    let members = member_ids(&mut *tx, conversation).await?;
+    tx.commit().await?;
+    Ok(ReceiptResponse {
+        message: Some(found),
+        advanced,
+        member_ids: members,
+    })
+}
+
+/// Fails unless the conversation exists and `user` is one of its current members.
+pub async fn ensure_member(
+    conn: &mut PgConnection,
+    user: Uuid,
+    conversation: Uuid,
+) -> StoreResult<()> {
+    let row = sqlx::query(
+        "SELECT EXISTS (SELECT 1 FROM members WHERE conversation_id = c.id AND user_id = $2 \
+         AND left_at IS NULL) AS member FROM conversations c WHERE c.id = $1 AND c.deleted_at IS NULL",
+    )
+    .bind(conversation)
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(ChatError::ConversationNotFound)?;
+    if row.try_get::<bool, _>("member")? {
+        Ok(())
+    } else {
+        Err(ChatError::NotAMember)
+    }
+}
+
+/// Members read a conversation's history; so does anyone, for a public group.
+async fn ensure_reader(conn: &mut PgConnection, user: Uuid, conversation: Uuid) -> StoreResult<()> {
+    let public: Option<bool> = sqlx::query_scalar(
+        "SELECT is_public FROM conversations WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(conversation)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match public {
+        None => Err(ChatError::ConversationNotFound),
+        Some(true) => Ok(()),
+        Some(false) => ensure_member(conn, user, conversation).await,
+    }
+}

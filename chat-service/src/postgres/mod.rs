@@ -1,0 +1,102 @@
+//! The Postgres backend of the chat store.
+
+mod feed;
+mod groups;
+mod messages;
+mod rows;
+
+use chat_proto::chat::{
+    CatchUpResponse, Conversation, MembershipChange, MessagePage, ReceiptResponse,
+    SendMessageResponse,
+};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::store::{
+    ChatStore, FeedCursor, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
+};
+
+#[derive(Clone)]
+pub struct PgChatStore {
+    pool: PgPool,
+}
+
+impl PgChatStore {
+    /// Wraps a pool whose search path leads to the service's schema, and brings the schema up
+    /// to date (migrations take an advisory lock, so replicas starting together do not race).
+    pub async fn new(pool: PgPool) -> anyhow::Result<Self> {
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Connects to `url` (tables in the `chat` schema) and migrates.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let pool = service_runtime::postgres::connect(url, "chat", max_connections).await?;
+        Self::new(pool).await
+    }
+}
+
+impl ChatStore for PgChatStore {
+    async fn create_group(&self, group: NewGroup) -> StoreResult<Conversation> {
+        groups::create(&self.pool, group).await
+    }
+
+    async fn join_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+        user: Uuid,
+    ) -> StoreResult<MembershipChange> {
+        groups::join(&self.pool, actor, conversation, user).await
+    }
+
+    async fn leave_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+        user: Uuid,
+    ) -> StoreResult<MembershipChange> {
+        groups::leave(&self.pool, actor, conversation, user).await
+    }
+
+    async fn list_conversations(&self, user: Uuid) -> StoreResult<Vec<Conversation>> {
+        groups::list(&self.pool, user).await
+    }
+
+    async fn get_conversation(&self, user: Uuid, conversation: Uuid) -> StoreResult<Conversation> {
+        groups::get(&self.pool, user, conversation).await
+    }
+
+    async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {
+        messages::send(&self.pool, message).await
+    }
+
+    async fn list_messages(
+        &self,
+        user: Uuid,
+        conversation: Uuid,
+        range: MessageRange,
+    ) -> StoreResult<MessagePage> {
+        messages::list(&self.pool, user, conversation, range).await
+    }
+
+    async fn mark(
+        &self,
+        user: Uuid,
+        message: Uuid,
+        kind: ReceiptKind,
+    ) -> StoreResult<ReceiptResponse> {
+        messages::mark(&self.pool, user, message, kind).await
+    }
+
+    async fn catch_up(
+        &self,
+        user: Uuid,
+        since: DateTime<Utc>,
+        cursor: Option<FeedCursor>,
+        limit: u32,
+    ) -> StoreResult<CatchUpResponse> {
+        feed::catch_up(&self.pool, user, since, cursor, limit).await
+    }
+}

@@ -1,0 +1,234 @@
+//! The gRPC face of the chat service: validates requests and hands them to the store.
+
+use chat_proto::chat::chat_server::Chat;
+use chat_proto::chat::{
+    CatchUpRequest, CatchUpResponse, Conversation, ConversationList, CreateGroupRequest,
+    GetConversationRequest, ListConversationsRequest, ListMessagesRequest, MembershipChange,
+    MembershipRequest, MessagePage, ReceiptRequest, ReceiptResponse, SendMessageRequest,
+    SendMessageResponse,
+};
+use chrono::{DateTime, Utc};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::error::ChatError;
+use crate::feed::decode_cursor;
+use crate::store::{ChatStore, MessageRange, NewGroup, NewMessage, ReceiptKind};
+
+/// Longest message body, in bytes: comfortably inside a 64 KiB WebSocket frame with its envelope.
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
+pub const MAX_GROUP_NAME_CHARS: usize = 200;
+pub const MAX_INITIAL_MEMBERS: usize = 1000;
+pub const MAX_CLIENT_MESSAGE_ID_CHARS: usize = 128;
+
+pub struct ChatService<S> {
+    store: S,
+}
+
+impl<S: ChatStore> ChatService<S> {
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+}
+
+fn id(value: &str, what: &str) -> Result<Uuid, ChatError> {
+    Uuid::parse_str(value).map_err(|_| ChatError::Validation(format!("{what} must be a UUID")))
+}
+
+fn time(ms: i64, what: &str) -> Result<Option<DateTime<Utc>>, ChatError> {
+    match ms {
+        0 => Ok(None),
+        ms => DateTime::<Utc>::from_timestamp_millis(ms)
+            .map(Some)
+            .ok_or_else(|| ChatError::Validation(format!("{what} is out of range"))),
+    }
+}
+
+fn positive(value: i64) -> Option<i64> {
+    (value > 0).then_some(value)
+}
+
+fn optional(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+#[tonic::async_trait]
+impl<S: ChatStore> Chat for ChatService<S> {
+    async fn create_group(
+        &self,
+        request: Request<CreateGroupRequest>,
+    ) -> Result<Response<Conversation>, Status> {
+        let r = request.into_inner();
+        let name = r.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > MAX_GROUP_NAME_CHARS {
+            return Err(ChatError::Validation(format!(
+                "name must be 1 to {MAX_GROUP_NAME_CHARS} characters"
+            ))
+            .into());
+        }
+        if r.member_ids.len() > MAX_INITIAL_MEMBERS {
+            return Err(ChatError::Validation(format!(
+                "a group starts with at most {MAX_INITIAL_MEMBERS} members"
+            ))
+            .into());
+        }
+        let members = r
+            .member_ids
+            .iter()
+            .map(|m| id(m, "user_ids[]"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let group = NewGroup {
+            creator: id(&r.creator_id, "creator_id")?,
+            name,
+            members,
+            is_public: r.is_public,
+        };
+        Ok(Response::new(self.store.create_group(group).await?))
+    }
+
+    async fn join_group(
+        &self,
+        request: Request<MembershipRequest>,
+    ) -> Result<Response<MembershipChange>, Status> {
+        let r = request.into_inner();
+        let change = self
+            .store
+            .join_group(
+                id(&r.actor_id, "actor_id")?,
+                id(&r.conversation_id, "conversation_id")?,
+                id(&r.user_id, "user_id")?,
+            )
+            .await?;
+        Ok(Response::new(change))
+    }
+
+    async fn leave_group(
+        &self,
+        request: Request<MembershipRequest>,
+    ) -> Result<Response<MembershipChange>, Status> {
+        let r = request.into_inner();
+        let change = self
+            .store
+            .leave_group(
+                id(&r.actor_id, "actor_id")?,
+                id(&r.conversation_id, "conversation_id")?,
+                id(&r.user_id, "user_id")?,
+            )
+            .await?;
+        Ok(Response::new(change))
+    }
+
+    async fn list_conversations(
+        &self,
+        request: Request<ListConversationsRequest>,
+    ) -> Result<Response<ConversationList>, Status> {
+        let user = id(&request.into_inner().user_id, "user_id")?;
+        let conversations = self.store.list_conversations(user).await?;
+        Ok(Response::new(ConversationList { conversations }))
+    }
+
+    async fn get_conversation(
+        &self,
+        request: Request<GetConversationRequest>,
+    ) -> Result<Response<Conversation>, Status> {
+        let r = request.into_inner();
+        let user = id(&r.user_id, "user_id")?;
+        let conversation = id(&r.conversation_id, "conversation_id")
+            .map_err(|_| ChatError::ConversationNotFound)?;
+        Ok(Response::new(
+            self.store.get_conversation(user, conversation).await?,
+        ))
+    }
+
+    async fn send_message(
+        &self,
+        request: Request<SendMessageRequest>,
+    ) -> Result<Response<SendMessageResponse>, Status> {
+        let r = request.into_inner();
+        if r.body.is_empty() || r.body.len() > MAX_BODY_BYTES {
+            return Err(ChatError::Validation(format!(
+                "a message must be 1 to {MAX_BODY_BYTES} bytes"
+            ))
+            .into());
+        }
+        if r.client_message_id.chars().count() > MAX_CLIENT_MESSAGE_ID_CHARS {
+            return Err(ChatError::Validation(format!(
+                "client_message_id must be at most {MAX_CLIENT_MESSAGE_ID_CHARS} characters"
+            ))
+            .into());
+        }
+        let message = NewMessage {
+            sender: id(&r.sender_id, "sender_id")?,
+            conversation: id(&r.conversation_id, "conversation_id")
+                .map_err(|_| ChatError::ConversationNotFound)?,
+            body: r.body,
+            client_message_id: optional(r.client_message_id),
+            signature: optional(r.signature),
+        };
+        Ok(Response::new(self.store.send_message(message).await?))
+    }
+
+    async fn list_messages(
+        &self,
+        request: Request<ListMessagesRequest>,
+    ) -> Result<Response<MessagePage>, Status> {
+        let r = request.into_inner();
+        let range = MessageRange {
+            before_seq: positive(r.before_seq),
+            after_seq: positive(r.after_seq),
+            before: time(r.before_ms, "before")?,
+            after: time(r.after_ms, "after")?,
+            limit: if r.limit == 0 { 50 } else { r.limit.min(100) },
+        };
+        let user = id(&r.user_id, "user_id")?;
+        let conversation = id(&r.conversation_id, "conversation_id")
+            .map_err(|_| ChatError::ConversationNotFound)?;
+        Ok(Response::new(
+            self.store.list_messages(user, conversation, range).await?,
+        ))
+    }
+
+    async fn mark_delivered(
+        &self,
+        request: Request<ReceiptRequest>,
+    ) -> Result<Response<ReceiptResponse>, Status> {
+        self.receipt(request.into_inner(), ReceiptKind::Delivered)
+            .await
+    }
+
+    async fn mark_read(
+        &self,
+        request: Request<ReceiptRequest>,
+    ) -> Result<Response<ReceiptResponse>, Status> {
+        self.receipt(request.into_inner(), ReceiptKind::Read).await
+    }
+
+    async fn catch_up(
+        &self,
+        request: Request<CatchUpRequest>,
+    ) -> Result<Response<CatchUpResponse>, Status> {
+        let r = request.into_inner();
+        let user = id(&r.user_id, "user_id")?;
+        let since = time(r.since_ms.max(1), "since")?.unwrap_or_default();
+        let cursor = match r.cursor.as_str() {
+            "" => None,
+            text => Some(decode_cursor(text)?),
+        };
+        let limit = if r.limit == 0 { 500 } else { r.limit.min(1000) };
+        Ok(Response::new(
+            self.store.catch_up(user, since, cursor, limit).await?,
+        ))
+    }
+}
+
+impl<S: ChatStore> ChatService<S> {
+    async fn receipt(
+        &self,
+        r: ReceiptRequest,
+        kind: ReceiptKind,
+    ) -> Result<Response<ReceiptResponse>, Status> {
+        let user = id(&r.user_id, "user_id")?;
+        let message = id(&r.message_id, "message_id").map_err(|_| ChatError::MessageNotFound)?;
+        Ok(Response::new(self.store.mark(user, message, kind).await?))
+    }
+}
