@@ -15,8 +15,11 @@
 #     redis://127.0.0.1:6379, in this order:
 #       1. already answering (pg_isready / redis-cli PING, or bash's /dev/tcp when those are
 #          missing): use it;
-#       2. installed but stopped: start it. Postgres: the Debian cluster on that port
-#          (pg_ctlcluster --skip-systemctl-redirect <ver> <name> start). Redis: redis-server
+#       2. installed but stopped: start it. Postgres: the Debian cluster on that port, or, with
+#          DEPS_PG_PORT unset and no cluster on 5432, the first cluster pg_lsclusters lists (its
+#          port then goes into the URL; Debian's package puts its cluster on 5433 when 5432 is
+#          taken at install time): pg_ctlcluster --skip-systemctl-redirect <ver> <name> start;
+#          installed without any cluster: pg_createcluster first. Redis: redis-server
 #          --daemonize yes --bind 127.0.0.1 -::1 --save "" --appendonly no (keeps nothing on disk;
 #          as root with --dir /var/lib/redis, log /var/log/redis/redis-<port>.log, else under
 #          ${TMPDIR:-/tmp}/chat-backend-redis-<port>/). No systemd is needed or used;
