@@ -1,0 +1,183 @@
+//! Command-line flags of the auth service; every flag is also an environment variable.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
+
+use crate::token::TokenSettings;
+
+/// How the auth service is configured.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "auth-service", version, about)]
+pub struct Config {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:50051")]
+    pub listen: SocketAddr,
+
+    /// Postgres URL; the service keeps its tables in the `auth` schema.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+
+    /// Size of the Postgres connection pool.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub database_max_connections: u32,
+
+    /// HMAC secret signing access tokens: at least 32 bytes.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = JwtSecretParser)]
+    pub jwt_secret: JwtSecret,
+
+    /// `kid` header of issued tokens, so keys can be rotated.
+    #[arg(long, env = "JWT_KEY_ID", default_value = "k1")]
+    pub jwt_key_id: String,
+
+    /// `iss` claim of issued tokens, required on verification.
+    #[arg(long, env = "JWT_ISSUER", default_value = "chat-backend")]
+    pub jwt_issuer: String,
+
+    /// `aud` claim of issued tokens, required on verification.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "chat-clients")]
+    pub jwt_audience: String,
+
+    /// Lifetime of access tokens in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 3600)]
+    pub access_token_ttl_secs: u64,
+
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The token settings these flags describe.
+    pub fn token_settings(&self) -> TokenSettings {
+        TokenSettings {
+            secret: self.jwt_secret.as_bytes().to_vec(),
+            key_id: self.jwt_key_id.clone(),
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+            ttl: Duration::from_secs(self.access_token_ttl_secs),
+        }
+    }
+}
+
+/// Log line format: human-readable text or JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn is_json(self) -> bool {
+        self == LogFormat::Json
+    }
+}
+
+/// The JWT signing secret: checked for length when parsed, never printed.
+#[derive(Clone)]
+pub struct JwtSecret(String);
+
+/// HS256 wants a key at least as long as its 256-bit output.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl JwtSecret {
+    /// The secret, or why it is refused.
+    pub fn new(secret: &str) -> Result<Self, String> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(format!(
+                "JWT_SECRET (--jwt-secret) is {} bytes long; it must be at least \
+                 {MIN_SECRET_BYTES} bytes (256 bits)",
+                secret.len()
+            ));
+        }
+        Ok(JwtSecret(secret.to_owned()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// Parses `--jwt-secret` with an error that, unlike clap's default, does not echo the value.
+#[derive(Clone)]
+struct JwtSecretParser;
+
+impl TypedValueParser for JwtSecretParser {
+    type Value = JwtSecret;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<JwtSecret, clap::Error> {
+        let refuse = |kind, message: String| {
+            clap::Error::raw(kind, format!("{message}\n")).with_cmd(command)
+        };
+        let secret = value
+            .to_str()
+            .ok_or_else(|| refuse(ErrorKind::InvalidUtf8, "JWT_SECRET must be UTF-8".into()))?;
+        JwtSecret::new(secret).map_err(|message| refuse(ErrorKind::ValueValidation, message))
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Config, LogFormat};
+
+    const URL: &str = "postgres://localhost/chat";
+
+    fn parse(secret: &str) -> Result<Config, clap::Error> {
+        Config::try_parse_from([
+            "auth-service",
+            "--database-url",
+            URL,
+            "--jwt-secret",
+            secret,
+        ])
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_with_its_length() {
+        let error = parse("too-short").expect_err("a 9-byte secret must be refused");
+        let message = error.to_string();
+        assert!(message.contains("9 bytes"), "{message}");
+        assert!(message.contains("at least 32 bytes"), "{message}");
+        assert!(
+            !message.contains("too-short"),
+            "the secret is echoed: {message}"
+        );
+    }
+
+    #[test]
+    fn a_secret_of_32_bytes_is_accepted_and_defaults_apply() {
+        let config = parse(&"s".repeat(32)).expect("a 32-byte secret is enough");
+        assert_eq!(config.listen.to_string(), "0.0.0.0:50051");
+        assert_eq!(config.database_max_connections, 10);
+        assert_eq!(config.log_format, LogFormat::Text);
+        let tokens = config.token_settings();
+        assert_eq!(tokens.key_id, "k1");
+        assert_eq!(tokens.issuer, "chat-backend");
+        assert_eq!(tokens.audience, "chat-clients");
+        assert_eq!(tokens.ttl.as_secs(), 3600);
+    }
+
+    #[test]
+    fn the_secret_is_not_printed() {
+        let secret = "x".repeat(40);
+        let config = parse(&secret).expect("a 40-byte secret is enough");
+        assert!(!format!("{config:?}").contains(&secret));
+    }
+}

@@ -1,0 +1,52 @@
+//! Domain types into their protobuf messages.
+
+use chat_proto::auth as proto;
+
+use crate::model::{Identity, Session, User};
+
+impl From<User> for proto::User {
+    fn from(user: User) -> Self {
+        proto::User {
+            id: user.id.to_string(),
+            number: user.number,
+            username: user.username,
+            email: user.email.unwrap_or_default(),
+            first_name: user.first_name,
+            last_name: user.last_name,
+            display_name: user.display_name,
+            created_at_ms: user.created_at.timestamp_millis(),
+        }
+    }
+}
+
+/// A session without its token: the token exists only in the answer that created it.
+impl From<Session> for proto::Session {
+    fn from(session: Session) -> Self {
+        proto::Session {
+            id: session.id.to_string(),
+            user_id: session.user_id.to_string(),
+            connection_id: session.connection_id.to_string(),
+            device_id: session.device_id,
+            platform: session.platform,
+            model: session.model,
+            build: session.build,
+            name: session.name,
+            created_at_ms: session.created_at.timestamp_millis(),
+            session_token: String::new(),
+        }
+    }
+}
+
+impl From<Identity> for proto::Identity {
+    fn from(identity: Identity) -> Self {
+        proto::Identity {
+            user_id: identity.user_id.to_string(),
+            user_number: identity.user_number,
+            username: identity.username,
+            session_id: identity
+                .session_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+        }
+    }
+}

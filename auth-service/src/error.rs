@@ -1,0 +1,142 @@
+//! The auth service's one error type and its one mapping to gRPC statuses: a gRPC code, a stable
+//! snake_case error code in the `x-error-code` metadata, and a message safe to show.
+
+use std::error::Error;
+
+use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::{Code, Status};
+
+use crate::store::StoreError;
+
+/// The metadata key carrying the stable error code; clients match on it, not on the message.
+pub const ERROR_CODE_KEY: &str = "x-error-code";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("username is taken")]
+    UsernameTaken,
+    #[error("email is taken")]
+    EmailTaken,
+    #[error("no such user")]
+    UserNotFound,
+    #[error("wrong credentials")]
+    WrongCredentials,
+    #[error("too many failed login attempts; try again later")]
+    TooManyAttempts,
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("token expired")]
+    TokenExpired,
+    #[error("no such connection")]
+    ConnectionNotFound,
+    #[error("no such session")]
+    SessionNotFound,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn Error + Send + Sync>),
+}
+
+impl AuthError {
+    pub fn internal(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        AuthError::Internal(cause.into())
+    }
+
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Validation(_) => "validation_failed",
+            AuthError::UsernameTaken => "username_taken",
+            AuthError::EmailTaken => "email_taken",
+            AuthError::UserNotFound => "user_not_found",
+            AuthError::WrongCredentials => "wrong_credentials",
+            AuthError::TooManyAttempts => "too_many_attempts",
+            AuthError::InvalidToken => "invalid_token",
+            AuthError::TokenExpired => "token_expired",
+            AuthError::ConnectionNotFound => "connection_not_found",
+            AuthError::SessionNotFound => "session_not_found",
+            AuthError::Internal(_) => "internal",
+        }
+    }
+
+    fn grpc_code(&self) -> Code {
+        match self {
+            AuthError::Validation(_) => Code::InvalidArgument,
+            AuthError::UsernameTaken | AuthError::EmailTaken => Code::AlreadyExists,
+            AuthError::UserNotFound
+            | AuthError::ConnectionNotFound
+            | AuthError::SessionNotFound => Code::NotFound,
+            AuthError::WrongCredentials | AuthError::InvalidToken | AuthError::TokenExpired => {
+                Code::Unauthenticated
+            }
+            AuthError::TooManyAttempts => Code::ResourceExhausted,
+            AuthError::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// The status sent to the client. Internal causes are logged here and never sent.
+    pub fn status(&self) -> Status {
+        if let AuthError::Internal(cause) = self {
+            tracing::error!(error = %ErrorChain(cause.as_ref()), "auth request failed");
+        }
+        let mut metadata = MetadataMap::new();
+        metadata.insert(ERROR_CODE_KEY, MetadataValue::from_static(self.code()));
+        Status::with_metadata(self.grpc_code(), self.to_string(), metadata)
+    }
+}
+
+impl From<AuthError> for Status {
+    fn from(error: AuthError) -> Self {
+        error.status()
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UsernameTaken => AuthError::UsernameTaken,
+            StoreError::EmailTaken => AuthError::EmailTaken,
+            StoreError::Backend(cause) => AuthError::Internal(cause),
+        }
+    }
+}
+
+/// The stable error code of a status returned by the auth service, for its clients.
+pub fn error_code(status: &Status) -> Option<&str> {
+    status.metadata().get(ERROR_CODE_KEY)?.to_str().ok()
+}
+
+/// An error with its sources, `outer: inner: innermost`, for one log field.
+struct ErrorChain<'a>(&'a (dyn Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuthError, error_code};
+
+    #[test]
+    fn internal_causes_stay_out_of_the_status() {
+        let status = AuthError::internal("password for db is hunter2").status();
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+        assert_eq!(error_code(&status), Some("internal"));
+    }
+
+    #[test]
+    fn conflicts_are_already_exists_with_their_code() {
+        let status = AuthError::UsernameTaken.status();
+        assert_eq!(status.code(), tonic::Code::AlreadyExists);
+        assert_eq!(error_code(&status), Some("username_taken"));
+    }
+}

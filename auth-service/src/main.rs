@@ -1,0 +1,28 @@
+//! The auth-service binary: reads its configuration and serves until Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use auth_service::Config;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    service_runtime::telemetry::init(config.log_format.is_json());
+    match start(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "auth service failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "auth service listening");
+    auth_service::run(config, listener, service_runtime::shutdown::signal()).await
+}

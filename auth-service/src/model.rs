@@ -1,0 +1,99 @@
+//! The auth domain: users, sessions and the identity a token or connection resolves to.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A registered user, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub number: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+    pub email_confirmed: bool,
+    /// A platform's own id for this user (the platform-backend dialect).
+    pub external_id: Option<String>,
+    /// An RSA public key in PEM, for signed messages.
+    pub public_key: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user to be stored. Folded fields are computed in Rust so that case-insensitive uniqueness
+/// works the same in every script and on every database locale.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub username: String,
+    pub username_folded: String,
+    pub email: Option<String>,
+    pub email_folded: Option<String>,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+}
+
+/// A user together with the hash their password is checked against.
+#[derive(Clone, sqlx::FromRow)]
+pub struct Credentials {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A device's login of a user.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub connection_id: Uuid,
+    pub device_id: String,
+    pub platform: String,
+    pub model: String,
+    pub build: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A session to be stored; only the hash of its opaque token is kept.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub connection_id: Uuid,
+    pub device_id: String,
+    pub platform: String,
+    pub model: String,
+    pub build: i64,
+    pub name: String,
+    pub token_hash: String,
+}
+
+/// Who is behind a token or a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: Uuid,
+    pub user_number: i64,
+    pub username: String,
+    /// Set when the identity comes from a session's connection.
+    pub session_id: Option<Uuid>,
+}
+
+impl Identity {
+    pub fn of_user(user: &User) -> Self {
+        Identity {
+            user_id: user.id,
+            user_number: user.number,
+            username: user.username.clone(),
+            session_id: None,
+        }
+    }
+}
+
+/// The case-insensitive form of a username or email, the same in every script.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}

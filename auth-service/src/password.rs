@@ -1,0 +1,52 @@
+//! Password hashing with argon2id, off the async threads: one hash takes tens of milliseconds.
+
+use argon2::password_hash::Error as HashError;
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+
+use crate::error::AuthError;
+
+/// The PHC string (`$argon2id$v=19$...`) of `password` with a fresh random salt.
+pub async fn hash(password: String) -> Result<String, AuthError> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|error| AuthError::internal(format!("cannot hash a password: {error}")))
+    })
+    .await
+    .map_err(AuthError::internal)?
+}
+
+/// Whether `password` matches the stored PHC string; a malformed hash is an internal error.
+pub async fn verify(password: String, phc: String) -> Result<bool, AuthError> {
+    tokio::task::spawn_blocking(move || {
+        match Argon2::default().verify_password(password.as_bytes(), phc.as_str()) {
+            Ok(()) => Ok(true),
+            Err(HashError::PasswordInvalid) => Ok(false),
+            Err(error) => Err(AuthError::internal(format!(
+                "cannot verify a password: {error}"
+            ))),
+        }
+    })
+    .await
+    .map_err(AuthError::internal)?
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let phc = super::hash("0000".to_owned()).await.expect("hashing works");
+        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        assert!(
+            super::verify("0000".to_owned(), phc.clone())
+                .await
+                .expect("verifies")
+        );
+        assert!(
+            !super::verify("0001".to_owned(), phc)
+                .await
+                .expect("verifies")
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! The Postgres store: tables in the service's own `auth` schema, migrations embedded.
+
+use anyhow::Context;
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use crate::model::{Credentials, Identity, NewSession, NewUser, Session, User};
+use crate::store::{AuthStore, StoreError, contains_pattern};
+
+/// The schema holding the service's tables and migration history.
+pub const SCHEMA: &str = "auth";
+
+const USER_COLUMNS: &str = "id, number, username, email, first_name, last_name, display_name, \
+     email_confirmed, external_id, public_key, created_at";
+
+const SESSION_COLUMNS: &str =
+    "id, user_id, connection_id, device_id, platform, model, build, name, created_at";
+
+/// Users and sessions in Postgres.
+#[derive(Debug, Clone)]
+pub struct PgAuthStore {
+    pool: PgPool,
+}
+
+impl PgAuthStore {
+    /// Connects to `url` (tables in the `auth` schema) and brings the schema up to date.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let pool = service_runtime::postgres::connect(url, SCHEMA, max_connections).await?;
+        let store = PgAuthStore::new(pool);
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A store on a pool whose search path already starts with the service's schema.
+    pub fn new(pool: PgPool) -> Self {
+        PgAuthStore { pool }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pool)
+            .await
+            .context("cannot migrate the auth schema")
+    }
+
+    async fn credentials_where(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<Credentials>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users \
+             WHERE {column} = $1 AND deleted_at IS NULL"
+        ))
+        .bind(value)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+}
+
+impl AuthStore for PgAuthStore {
+    async fn insert_user(&self, user: NewUser) -> Result<User, StoreError> {
+        sqlx::query_as(&format!(
+            "INSERT INTO users (id, username, username_folded, email, email_folded, \
+             password_hash, first_name, last_name, display_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(user.id)
+        .bind(user.username)
+        .bind(user.username_folded)
+        .bind(user.email)
+        .bind(user.email_folded)
+        .bind(user.password_hash)
+        .bind(user.first_name)
+        .bind(user.last_name)
+        .bind(user.display_name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn credentials_by_username(
+        &self,
+        username_folded: &str,
+    ) -> Result<Option<Credentials>, StoreError> {
+        self.credentials_where("username_folded", username_folded)
+            .await
+    }
+
+    async fn credentials_by_email(
+        &self,
+        email_folded: &str,
+    ) -> Result<Option<Credentials>, StoreError> {
+        self.credentials_where("email_folded", email_folded).await
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn users_by_ids(&self, ids: &[Uuid], numbers: &[i64]) -> Result<Vec<User>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users \
+             WHERE (id = ANY($1) OR number = ANY($2)) AND deleted_at IS NULL ORDER BY number"
+        ))
+        .bind(ids)
+        .bind(numbers)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn search_users(&self, query_folded: &str, limit: u32) -> Result<Vec<User>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users \
+             WHERE username_folded LIKE $1 ESCAPE '\\' AND deleted_at IS NULL \
+             ORDER BY number LIMIT $2"
+        ))
+        .bind(contains_pattern(query_folded))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn insert_session(&self, session: NewSession) -> Result<Session, StoreError> {
+        sqlx::query_as(&format!(
+            "INSERT INTO sessions (id, user_id, connection_id, device_id, platform, model, \
+             build, name, token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(session.id)
+        .bind(session.user_id)
+        .bind(session.connection_id)
+        .bind(session.device_id)
+        .bind(session.platform)
+        .bind(session.model)
+        .bind(session.build)
+        .bind(session.name)
+        .bind(session.token_hash)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn identity_by_connection(
+        &self,
+        connection_id: Uuid,
+    ) -> Result<Option<Identity>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.connection_id = $1 AND s.revoked_at IS NULL AND u.deleted_at IS NULL",
+        )
+        .bind(connection_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(|row| {
+            Ok(Identity {
+                user_id: row.try_get("user_id")?,
+                user_number: row.try_get("number")?,
+                username: row.try_get("username")?,
+                session_id: Some(row.try_get("session_id")?),
+            })
+        })
+        .transpose()
+        .map_err(store_error)
+    }
+
+    async fn revoke_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Option<Uuid>, StoreError> {
+        sqlx::query_scalar(
+            "UPDATE sessions SET revoked_at = now() \
+             WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING connection_id",
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+}
+
+/// Names the taken value when a unique constraint refused the write; the constraint decides,
+/// so two racing registrations get the same answer as two sequential ones.
+fn store_error(error: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation()
+    {
+        match db.constraint() {
+            Some("users_username_folded_unique") => return StoreError::UsernameTaken,
+            Some("users_email_folded_unique") => return StoreError::EmailTaken,
+            _ => {}
+        }
+    }
+    StoreError::Backend(Box::new(error))
+}

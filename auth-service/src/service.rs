@@ -1,0 +1,263 @@
+//! `AuthService`: the `auth.v1.Auth` gRPC service over any [`AuthStore`].
+
+use std::sync::Arc;
+
+use chat_proto::auth as proto;
+use chat_proto::auth::auth_server::Auth;
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::error::AuthError;
+use crate::limiter::{LoginLimit, LoginLimiter};
+use crate::model::{Identity, NewSession, NewUser, fold};
+use crate::store::AuthStore;
+use crate::token::{TokenSettings, Tokens};
+use crate::{password, validate};
+
+/// Search results per page when the client does not say, and the most it may ask for.
+const DEFAULT_SEARCH_LIMIT: u32 = 20;
+const MAX_SEARCH_LIMIT: u32 = 100;
+/// Most ids plus numbers one GetUsers call may ask for.
+const MAX_LOOKUP: usize = 1000;
+
+/// Users, sessions and tokens. Cheap to clone: clones share the store, keys and login limits.
+pub struct AuthService<S> {
+    store: Arc<S>,
+    tokens: Arc<Tokens>,
+    limiter: Arc<LoginLimiter>,
+}
+
+impl<S> Clone for AuthService<S> {
+    fn clone(&self) -> Self {
+        AuthService {
+            store: Arc::clone(&self.store),
+            tokens: Arc::clone(&self.tokens),
+            limiter: Arc::clone(&self.limiter),
+        }
+    }
+}
+
+impl<S: AuthStore> AuthService<S> {
+    /// A service with the default login limit (10 failures per identifier per minute).
+    pub fn new(store: S, tokens: TokenSettings) -> Self {
+        AuthService {
+            store: Arc::new(store),
+            tokens: Arc::new(Tokens::new(tokens)),
+            limiter: Arc::new(LoginLimiter::default()),
+        }
+    }
+
+    pub fn with_login_limit(mut self, limit: LoginLimit) -> Self {
+        self.limiter = Arc::new(LoginLimiter::new(limit));
+        self
+    }
+}
+
+#[tonic::async_trait]
+impl<S: AuthStore> Auth for AuthService<S> {
+    async fn register(
+        &self,
+        request: Request<proto::RegisterRequest>,
+    ) -> Result<Response<proto::User>, Status> {
+        let request = request.into_inner();
+        validate::username(&request.username)?;
+        validate::password(&request.password)?;
+        let email = validate::email(&request.email)?.map(str::to_owned);
+        validate::text("first_name", &request.first_name)?;
+        validate::text("last_name", &request.last_name)?;
+        validate::text("display_name", &request.display_name)?;
+        let password_hash = password::hash(request.password).await?;
+        let user = self
+            .store
+            .insert_user(NewUser {
+                id: Uuid::new_v4(),
+                username_folded: fold(&request.username),
+                username: request.username,
+                email_folded: email.as_deref().map(fold),
+                email,
+                password_hash,
+                first_name: request.first_name,
+                last_name: request.last_name,
+                display_name: request.display_name,
+            })
+            .await
+            .map_err(AuthError::from)?;
+        tracing::info!(user_id = %user.id, number = user.number, "user registered");
+        Ok(Response::new(user.into()))
+    }
+
+    async fn login(
+        &self,
+        request: Request<proto::LoginRequest>,
+    ) -> Result<Response<proto::LoginResponse>, Status> {
+        let request = request.into_inner();
+        validate::password(&request.password)?;
+        // Usernames and emails are counted apart: "a@b" may be both someone's username and
+        // someone else's email.
+        let (by_email, folded) = match (request.username.as_str(), request.email.as_str()) {
+            ("", "") => {
+                let message = "username or email is required".to_owned();
+                return Err(AuthError::Validation(message).into());
+            }
+            ("", email) => (true, fold(email)),
+            (username, _) => (false, fold(username)),
+        };
+        let limit_key = format!("{}:{folded}", if by_email { "email" } else { "username" });
+        self.limiter.check(&limit_key)?;
+        let found = if by_email {
+            self.store.credentials_by_email(&folded).await
+        } else {
+            self.store.credentials_by_username(&folded).await
+        };
+        let Some(credentials) = found.map_err(AuthError::from)? else {
+            self.limiter.record_failure(&limit_key);
+            return Err(AuthError::UserNotFound.into());
+        };
+        if !password::verify(request.password, credentials.password_hash).await? {
+            self.limiter.record_failure(&limit_key);
+            tracing::info!(user_id = %credentials.user.id, "login with a wrong password");
+            return Err(AuthError::WrongCredentials.into());
+        }
+        self.limiter.clear(&limit_key);
+        let token = self.tokens.issue(credentials.user.id)?;
+        Ok(Response::new(proto::LoginResponse {
+            access_token: token.token,
+            expires_at_ms: i64::try_from(token.expires_at.saturating_mul(1000)).unwrap_or(i64::MAX),
+            user: Some(credentials.user.into()),
+        }))
+    }
+
+    async fn create_session(
+        &self,
+        request: Request<proto::CreateSessionRequest>,
+    ) -> Result<Response<proto::Session>, Status> {
+        let request = request.into_inner();
+        let user_id = Uuid::parse_str(&request.user_id)
+            .map_err(|_| AuthError::Validation("user_id must be a UUID".into()))?;
+        validate::text("device_id", &request.device_id)?;
+        validate::text("platform", &request.platform)?;
+        validate::text("model", &request.model)?;
+        validate::text("name", &request.name)?;
+        if self
+            .store
+            .user_by_id(user_id)
+            .await
+            .map_err(AuthError::from)?
+            .is_none()
+        {
+            return Err(AuthError::UserNotFound.into());
+        }
+        // The token is shown once; a leaked table must not yield usable tokens.
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        let session = self
+            .store
+            .insert_session(NewSession {
+                id: Uuid::new_v4(),
+                user_id,
+                connection_id: Uuid::new_v4(),
+                device_id: request.device_id,
+                platform: request.platform,
+                model: request.model,
+                build: request.build,
+                name: request.name,
+                token_hash: hex::encode(Sha256::digest(token.as_bytes())),
+            })
+            .await
+            .map_err(AuthError::from)?;
+        tracing::info!(%user_id, session_id = %session.id, "session created");
+        Ok(Response::new(proto::Session {
+            session_token: token,
+            ..session.into()
+        }))
+    }
+
+    async fn verify_token(
+        &self,
+        request: Request<proto::VerifyTokenRequest>,
+    ) -> Result<Response<proto::Identity>, Status> {
+        let user_id = self.tokens.verify(&request.get_ref().token)?;
+        let user = self
+            .store
+            .user_by_id(user_id)
+            .await
+            .map_err(AuthError::from)?;
+        let user = user.ok_or(AuthError::InvalidToken)?;
+        Ok(Response::new(Identity::of_user(&user).into()))
+    }
+
+    async fn resolve_connection(
+        &self,
+        request: Request<proto::ResolveConnectionRequest>,
+    ) -> Result<Response<proto::Identity>, Status> {
+        let connection_id = Uuid::parse_str(&request.get_ref().connection_id)
+            .map_err(|_| AuthError::ConnectionNotFound)?;
+        let identity = self.store.identity_by_connection(connection_id).await;
+        let identity = identity.map_err(AuthError::from)?;
+        Ok(Response::new(
+            identity.ok_or(AuthError::ConnectionNotFound)?.into(),
+        ))
+    }
+
+    async fn revoke_session(
+        &self,
+        request: Request<proto::RevokeSessionRequest>,
+    ) -> Result<Response<proto::RevokeSessionResponse>, Status> {
+        let request = request.into_inner();
+        let (Ok(user_id), Ok(session_id)) = (
+            Uuid::parse_str(&request.user_id),
+            Uuid::parse_str(&request.session_id),
+        ) else {
+            return Err(AuthError::SessionNotFound.into());
+        };
+        let revoked = self.store.revoke_session(user_id, session_id).await;
+        let connection_id = revoked
+            .map_err(AuthError::from)?
+            .ok_or(AuthError::SessionNotFound)?;
+        tracing::info!(%user_id, %session_id, "session revoked");
+        Ok(Response::new(proto::RevokeSessionResponse {
+            connection_id: connection_id.to_string(),
+        }))
+    }
+
+    async fn get_users(
+        &self,
+        request: Request<proto::GetUsersRequest>,
+    ) -> Result<Response<proto::UserList>, Status> {
+        let request = request.into_inner();
+        if request.user_ids.len() + request.numbers.len() > MAX_LOOKUP {
+            let message = format!("at most {MAX_LOOKUP} users per request");
+            return Err(AuthError::Validation(message).into());
+        }
+        let ids: Vec<Uuid> = request
+            .user_ids
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect();
+        if ids.is_empty() && request.numbers.is_empty() {
+            return Ok(Response::new(proto::UserList::default()));
+        }
+        let users = self.store.users_by_ids(&ids, &request.numbers).await;
+        Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
+    }
+
+    async fn search_users(
+        &self,
+        request: Request<proto::SearchUsersRequest>,
+    ) -> Result<Response<proto::UserList>, Status> {
+        let request = request.into_inner();
+        validate::text("query", &request.query)?;
+        let limit = match request.limit {
+            0 => DEFAULT_SEARCH_LIMIT,
+            limit => limit.min(MAX_SEARCH_LIMIT),
+        };
+        let users = self.store.search_users(&fold(&request.query), limit).await;
+        Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
+    }
+}
+
+fn user_list(users: Vec<crate::model::User>) -> proto::UserList {
+    proto::UserList {
+        users: users.into_iter().map(Into::into).collect(),
+    }
+}

@@ -1,0 +1,100 @@
+//! The storage the auth service needs, as a trait: Postgres implements it here, an embedded
+//! database for the single-process mode implements it elsewhere.
+
+use std::future::Future;
+
+use uuid::Uuid;
+
+use crate::model::{Credentials, Identity, NewSession, NewUser, Session, User};
+
+/// What a store can fail with. Uniqueness conflicts are domain answers; anything else is the
+/// backend's problem and never reaches a client.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("username is taken")]
+    UsernameTaken,
+    #[error("email is taken")]
+    EmailTaken,
+    #[error("storage backend failed")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Users and sessions. Every lookup ignores soft-deleted users; every folded argument is
+/// already folded with [`crate::model::fold`].
+pub trait AuthStore: Send + Sync + 'static {
+    /// Stores a user; `UsernameTaken` / `EmailTaken` when a folded value is already in use,
+    /// even when two registrations race.
+    fn insert_user(&self, user: NewUser) -> impl Future<Output = Result<User, StoreError>> + Send;
+
+    fn credentials_by_username(
+        &self,
+        username_folded: &str,
+    ) -> impl Future<Output = Result<Option<Credentials>, StoreError>> + Send;
+
+    fn credentials_by_email(
+        &self,
+        email_folded: &str,
+    ) -> impl Future<Output = Result<Option<Credentials>, StoreError>> + Send;
+
+    fn user_by_id(&self, id: Uuid)
+    -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Users with any of the ids or numbers, ordered by number; unknown ones are left out.
+    fn users_by_ids(
+        &self,
+        ids: &[Uuid],
+        numbers: &[i64],
+    ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+
+    /// Users whose folded username contains `query_folded`, ordered by number.
+    fn search_users(
+        &self,
+        query_folded: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+
+    fn insert_session(
+        &self,
+        session: NewSession,
+    ) -> impl Future<Output = Result<Session, StoreError>> + Send;
+
+    /// The identity behind a connection id of a session that is not revoked, of a user that is
+    /// not deleted.
+    fn identity_by_connection(
+        &self,
+        connection_id: Uuid,
+    ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
+
+    /// Revokes a live session of `user_id` and returns its connection id; `None` when there is
+    /// no such live session.
+    fn revoke_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> impl Future<Output = Result<Option<Uuid>, StoreError>> + Send;
+}
+
+/// A `LIKE` pattern matching `text` anywhere, with `\` as the escape character.
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn wildcards_are_escaped() {
+        assert_eq!(contains_pattern("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
+        assert_eq!(contains_pattern("вася"), "%вася%");
+    }
+}

@@ -1,0 +1,96 @@
+//! Checks on what clients send, before anything is stored. Letters of any script are welcome.
+
+use crate::error::AuthError;
+
+pub const MAX_USERNAME_CHARS: usize = 64;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Names, device ids, platforms and other free text.
+pub const MAX_TEXT_CHARS: usize = 256;
+
+fn invalid(message: impl Into<String>) -> AuthError {
+    AuthError::Validation(message.into())
+}
+
+pub fn username(username: &str) -> Result<(), AuthError> {
+    let length = username.chars().count();
+    if !(1..=MAX_USERNAME_CHARS).contains(&length) {
+        return Err(invalid(format!(
+            "username must be 1 to {MAX_USERNAME_CHARS} characters"
+        )));
+    }
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid(
+            "username must not contain spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+pub fn password(password: &str) -> Result<(), AuthError> {
+    let length = password.chars().count();
+    if !(1..=MAX_PASSWORD_CHARS).contains(&length) {
+        return Err(invalid(format!(
+            "password must be 1 to {MAX_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// An optional email: empty means none.
+pub fn email(email: &str) -> Result<Option<&str>, AuthError> {
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let well_formed = email.chars().count() <= MAX_EMAIL_CHARS
+        && email.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !well_formed {
+        return Err(invalid("email is not a valid address"));
+    }
+    Ok(Some(email))
+}
+
+/// Free text such as a first name or a device model.
+pub fn text(field: &str, value: &str) -> Result<(), AuthError> {
+    if value.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid(format!(
+            "{field} must be at most {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usernames_of_any_script_pass_and_spaces_do_not() {
+        assert!(super::username("Вася").is_ok());
+        assert!(super::username("李小龙").is_ok());
+        assert!(super::username("").is_err());
+        assert!(super::username("va sya").is_err());
+        assert!(super::username(&"я".repeat(64)).is_ok());
+        assert!(super::username(&"я".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn short_passwords_pass_and_empty_ones_do_not() {
+        assert!(super::password("0000").is_ok());
+        assert!(super::password("").is_err());
+    }
+
+    #[test]
+    fn emails_are_optional_but_need_an_at_sign() {
+        assert_eq!(super::email("").ok(), Some(None));
+        assert!(super::email("vasya@example.com").is_ok());
+        assert!(super::email("vasya").is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the auth service: each test serves it on a random port over a fresh
+//! Postgres database.
+
+mod health;
+mod helpers;
+mod login;
+mod register;
+mod sessions;
+mod tokens;
+mod users;
