@@ -1,1 +1,139 @@
-//! placeholder
+//! gateway: the public REST and WebSocket API of the chat backend. It keeps nothing that must
+//! outlive it: it translates client dialects into gRPC calls to auth-, chat- and
+//! presence-service, and relays events to users connected to other replicas over a bus.
+
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod dialect;
+pub mod error;
+pub mod fanout;
+pub mod hub;
+pub mod json;
+pub mod native;
+pub mod services;
+pub mod state;
+pub mod websocket;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use chat_proto::presence::{RefreshRequest, SessionRef};
+use tokio::net::TcpListener;
+
+pub use bus::{EventBus, MemoryBus, RedisBus};
+pub use config::Config;
+pub use services::Services;
+pub use state::{AppState, GatewayOptions};
+
+use crate::fanout::Fanout;
+use crate::hub::{Hub, close_code};
+
+/// Most sockets refreshed in one presence call.
+const REFRESH_BATCH: usize = 10_000;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .merge(native::router())
+        .with_state(state)
+}
+
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (StatusCode, &'static str) {
+    if state.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else {
+        (StatusCode::OK, "ready")
+    }
+}
+
+/// Serves the gateway on `listener` until `shutdown` resolves, then drains: new upgrades are
+/// refused, open sockets are closed with 1012 once their request in hand is done, and their
+/// presence is cleared — all within [`service_runtime::shutdown::DRAIN_GRACE`].
+pub async fn serve(
+    listener: TcpListener,
+    services: Services,
+    bus: Arc<dyn EventBus>,
+    options: GatewayOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let hub = Arc::new(Hub::default());
+    let incoming = bus.subscribe(&options.node_id).await?;
+    let relay = tokio::spawn(Fanout::relay(hub.clone(), incoming));
+    let fanout = Fanout {
+        node_id: options.node_id.clone(),
+        hub: hub.clone(),
+        bus,
+        presence: services.presence.clone(),
+    };
+    let state = AppState::new(services, fanout, options);
+    let heartbeat = tokio::spawn(heartbeat(state.clone()));
+    let draining = state.clone();
+    axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            draining.start_draining();
+            draining
+                .hub
+                .close_all(close_code::RESTARTING, "server restarting");
+        })
+        .await?;
+    let deadline = tokio::time::Instant::now() + service_runtime::shutdown::DRAIN_GRACE;
+    while state.hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    heartbeat.abort();
+    relay.abort();
+    Ok(())
+}
+
+/// Connects the service clients and the Redis bus, and serves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let services =
+        Services::connect_lazy(&config.auth_url, &config.chat_url, &config.presence_url)?;
+    let bus = RedisBus::connect(&config.redis_url, &config.redis_key_prefix).await?;
+    let options = GatewayOptions {
+        node_id: config.node_id(),
+        websocket_base: config.websocket_base(),
+        allowed_origins: config.allowed_origins.clone(),
+    };
+    tracing::info!(node_id = %options.node_id, "gateway replica starting");
+    serve(listener, services, Arc::new(bus), options, shutdown).await
+}
+
+/// Keeps this replica's sockets online in presence; if the replica dies they expire.
+async fn heartbeat(state: AppState) {
+    let mut ticks = tokio::time::interval(websocket::PRESENCE_HEARTBEAT);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let sockets = state.hub.sockets();
+        for batch in sockets.chunks(REFRESH_BATCH) {
+            let request = RefreshRequest {
+                node_id: state.options.node_id.clone(),
+                sessions: batch
+                    .iter()
+                    .map(|(user_id, socket_id)| SessionRef {
+                        user_id: user_id.clone(),
+                        session_id: socket_id.clone(),
+                    })
+                    .collect(),
+                ttl_ms: websocket::PRESENCE_TTL.as_millis() as u64,
+            };
+            if let Err(status) = state.services.presence.clone().refresh(request).await {
+                tracing::warn!(code = ?status.code(), message = status.message(), "presence heartbeat failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! The client dialects a connection may speak, and rendering an event once per dialect.
+
+use axum::extract::ws::Utf8Bytes;
+use chat_proto::events::delivery::Payload;
+
+use crate::hub::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The native protocol: numeric events in `{"type","timestamp","body"}` envelopes.
+    Native,
+}
+
+/// An event's frames, rendered lazily and at most once per dialect.
+pub struct Rendered<'a> {
+    payload: &'a Payload,
+    native: Option<Option<Utf8Bytes>>,
+}
+
+impl<'a> Rendered<'a> {
+    pub fn new(payload: &'a Payload) -> Self {
+        Self {
+            payload,
+            native: None,
+        }
+    }
+
+    /// The frame this connection gets, if its dialect shows this event at all.
+    pub fn for_connection(&mut self, connection: &Connection) -> Option<Utf8Bytes> {
+        match connection.dialect {
+            Dialect::Native => self
+                .native
+                .get_or_insert_with(|| crate::native::events::render(self.payload))
+                .clone(),
+        }
+    }
+}

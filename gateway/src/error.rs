@@ -1,0 +1,96 @@
+//! Errors of the public API: an HTTP status, a stable snake_case code and a message. The one
+//! place a gRPC status from a service becomes an HTTP error is [`ApiError::from_status`].
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: Cow<'static, str>,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: Cow::Borrowed(code),
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    /// Translates a service's gRPC status: the code the service put in `x-error-code`, the HTTP
+    /// status its gRPC code stands for. Internal details never reach the client.
+    pub fn from_status(status: tonic::Status) -> Self {
+        use tonic::Code;
+        let (http, default_code) = match status.code() {
+            Code::InvalidArgument | Code::OutOfRange => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            }
+            Code::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Code::PermissionDenied => (StatusCode::FORBIDDEN, "forbidden"),
+            Code::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Code::AlreadyExists | Code::Aborted => (StatusCode::CONFLICT, "conflict"),
+            Code::FailedPrecondition => (StatusCode::CONFLICT, "failed_precondition"),
+            Code::ResourceExhausted => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+                (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+            }
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let code = status
+            .metadata()
+            .get("x-error-code")
+            .and_then(|v| v.to_str().ok())
+            .map(|c| Cow::Owned(c.to_owned()))
+            .unwrap_or(Cow::Borrowed(default_code));
+        let message = if http.is_server_error() {
+            tracing::warn!(grpc_code = ?status.code(), message = status.message(), "service call failed");
+            match http {
+                StatusCode::SERVICE_UNAVAILABLE => "a service is unavailable, try again".to_owned(),
+                _ => "internal error".to_owned(),
+            }
+        } else {
+            status.message().to_owned()
+        };
+        Self {
+            status: http,
+            code,
+            message,
+        }
+    }
+}
+
+impl From<tonic::Status> for ApiError {
+    fn from(status: tonic::Status) -> Self {
+        Self::from_status(status)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,160 @@
+//! The WebSocket connections open on this replica, by user, and delivery of events to them.
+//!
+//! Each event is rendered once per dialect, not once per connection, and handed to each
+//! connection's bounded outbox; a connection whose outbox is full is closed (1013) rather than
+//! buffered without end. Missed events are recovered by the client's catch-up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::ws::Utf8Bytes;
+use chat_proto::events::Delivery;
+use chat_proto::events::delivery::Payload;
+use tokio::sync::{mpsc, watch};
+
+use crate::dialect::Dialect;
+
+/// Frames waiting for one slow connection before it is closed.
+pub const OUTBOX_CAPACITY: usize = 256;
+
+/// Close code and reason a connection is told to close with.
+pub type CloseOrder = Option<(u16, &'static str)>;
+
+pub mod close_code {
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+    pub const RESTARTING: u16 = 1012;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// The hub's handle on one open WebSocket.
+pub struct Connection {
+    pub socket_id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub dialect: Dialect,
+    outbox: mpsc::Sender<Utf8Bytes>,
+    closer: watch::Sender<CloseOrder>,
+}
+
+impl Connection {
+    /// Queues a frame; a connection that cannot keep up is told to close.
+    pub fn push(&self, frame: Utf8Bytes) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.outbox.try_send(frame) {
+            tracing::info!(socket_id = %self.socket_id, "closing a connection that cannot keep up");
+            self.close(close_code::TRY_AGAIN_LATER, "too slow to keep up");
+        }
+    }
+
+    pub fn close(&self, code: u16, reason: &'static str) {
+        self.closer.send_replace(Some((code, reason)));
+    }
+}
+
+/// What a connection task reads from: its outbox and its close order.
+pub struct Mailbox {
+    pub outbox: mpsc::Receiver<Utf8Bytes>,
+    pub close: watch::Receiver<CloseOrder>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    users: RwLock<HashMap<String, Vec<Arc<Connection>>>>,
+}
+
+impl Hub {
+    pub fn register(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        dialect: Dialect,
+    ) -> (Arc<Connection>, Mailbox) {
+        let (outbox_tx, outbox) = mpsc::channel(OUTBOX_CAPACITY);
+        let (closer, close) = watch::channel(None);
+        let connection = Arc::new(Connection {
+            socket_id: uuid::Uuid::new_v4().to_string(),
+            user_id: user_id.to_owned(),
+            session_id: session_id.to_owned(),
+            dialect,
+            outbox: outbox_tx,
+            closer,
+        });
+        self.write()
+            .entry(user_id.to_owned())
+            .or_default()
+            .push(connection.clone());
+        (connection, Mailbox { outbox, close })
+    }
+
+    pub fn unregister(&self, connection: &Connection) {
+        let mut users = self.write();
+        if let Some(list) = users.get_mut(&connection.user_id) {
+            list.retain(|c| c.socket_id != connection.socket_id);
+            if list.is_empty() {
+                users.remove(&connection.user_id);
+            }
+        }
+    }
+
+    /// Delivers to this replica's connections of the delivery's users.
+    pub fn deliver(&self, delivery: &Delivery) {
+        let Some(payload) = &delivery.payload else {
+            return;
+        };
+        let mut rendered = crate::dialect::Rendered::new(payload);
+        let users = self.read();
+        for user in &delivery.user_ids {
+            let Some(connections) = users.get(user) else {
+                continue;
+            };
+            for connection in connections {
+                if connection.socket_id == delivery.except_connection_id {
+                    continue;
+                }
+                match payload {
+                    Payload::SessionRevoked(revoked) => {
+                        if connection.session_id == revoked.session_id {
+                            connection.close(close_code::POLICY, "session revoked");
+                        }
+                    }
+                    _ => {
+                        if let Some(frame) = rendered.for_connection(connection) {
+                            connection.push(frame);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every live connection: (user id, socket id), for the presence heartbeat.
+    pub fn sockets(&self) -> Vec<(String, String)> {
+        self.read()
+            .values()
+            .flatten()
+            .map(|c| (c.user_id.clone(), c.socket_id.clone()))
+            .collect()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.read().values().map(Vec::len).sum()
+    }
+
+    pub fn close_all(&self, code: u16, reason: &'static str) {
+        for connection in self.read().values().flatten() {
+            connection.close(code, reason);
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Vec<Arc<Connection>>>> {
+        self.users
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Vec<Arc<Connection>>>> {
+        self.users
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,12 @@
+//! The gateway binary: parse configuration, listen, serve until Ctrl-C or SIGTERM.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = gateway::Config::parse();
+    service_runtime::telemetry::init(config.log_format == "json");
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "gateway listening");
+    gateway::run(config, listener, service_runtime::shutdown::signal()).await
+}

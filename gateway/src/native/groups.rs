@@ -1,0 +1,300 @@
+//! Native REST: groups (create, join, leave, list, get) and their message history.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chat_proto::auth::GetUsersRequest;
+use chat_proto::chat::conversation_event::Kind;
+use chat_proto::chat::{
+    Conversation, ConversationEvent, CreateGroupRequest, GetConversationRequest, GroupCreated,
+    ListConversationsRequest, ListMessagesRequest, MemberChanged, MembershipRequest, Message,
+};
+use chat_proto::events::Delivery;
+use chat_proto::events::delivery::Payload;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct NewGroup {
+    name: String,
+    #[serde(default)]
+    user_ids: Vec<String>,
+    #[serde(default)]
+    is_public: bool,
+}
+
+pub async fn create_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(group): JsonBody<NewGroup>,
+) -> Result<Json<Value>, ApiError> {
+    ensure_users_exist(&state, &group.user_ids).await?;
+    let created = state
+        .services
+        .chat
+        .clone()
+        .create_group(CreateGroupRequest {
+            creator_id: user.id.clone(),
+            name: group.name,
+            member_ids: group.user_ids,
+            is_public: group.is_public,
+        })
+        .await?
+        .into_inner();
+    let members = member_ids(&created);
+    let event = ConversationEvent {
+        conversation_id: created.id.clone(),
+        at_ms: created.created_at_ms,
+        kind: Some(Kind::GroupCreated(GroupCreated {
+            name: created.name.clone(),
+            owner_id: created.owner_id.clone(),
+            member_ids: members.clone(),
+        })),
+    };
+    notify(&state, members, event).await;
+    let mut body = group_json(&created);
+    body["group_id"] = json!(created.id);
+    Ok(Json(body))
+}
+
+#[derive(Deserialize, Default)]
+pub struct MemberBody {
+    user_id: Option<String>,
+}
+
+pub async fn join_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(group_id): Path<String>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Json<Value>, ApiError> {
+    let subject = body.user_id.unwrap_or_else(|| user.id.clone());
+    if subject != user.id {
+        ensure_users_exist(&state, std::slice::from_ref(&subject)).await?;
+    }
+    let change = state
+        .services
+        .chat
+        .clone()
+        .join_group(MembershipRequest {
+            actor_id: user.id.clone(),
+            conversation_id: group_id,
+            user_id: subject.clone(),
+        })
+        .await?
+        .into_inner();
+    let group = change.conversation.unwrap_or_default();
+    if change.changed {
+        let event = member_event(&group, change.at_ms, &subject, &user.id, true);
+        notify(&state, member_ids(&group), event).await;
+    }
+    Ok(Json(group_json(&group)))
+}
+
+pub async fn leave_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(group_id): Path<String>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Json<Value>, ApiError> {
+    let subject = body.user_id.unwrap_or_else(|| user.id.clone());
+    let change = state
+        .services
+        .chat
+        .clone()
+        .leave_group(MembershipRequest {
+            actor_id: user.id.clone(),
+            conversation_id: group_id,
+            user_id: subject.clone(),
+        })
+        .await?
+        .into_inner();
+    let group = change.conversation.unwrap_or_default();
+    let mut recipients = member_ids(&group);
+    recipients.push(subject.clone());
+    let event = member_event(&group, change.at_ms, &subject, &user.id, false);
+    notify(&state, recipients, event).await;
+    Ok(Json(group_json(&group)))
+}
+
+pub async fn list_groups(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, ApiError> {
+    let list = state
+        .services
+        .chat
+        .clone()
+        .list_conversations(ListConversationsRequest { user_id: user.id })
+        .await?
+        .into_inner();
+    Ok(Json(Value::Array(
+        list.conversations.iter().map(group_json).collect(),
+    )))
+}
+
+pub async fn get_group(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(group_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let group = state
+        .services
+        .chat
+        .clone()
+        .get_conversation(GetConversationRequest {
+            user_id: user.id,
+            conversation_id: group_id,
+        })
+        .await?
+        .into_inner();
+    Ok(Json(group_json(&group)))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    before_seq: Option<i64>,
+    after_seq: Option<i64>,
+    /// Unix milliseconds.
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+pub async fn list_messages(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(group_id): Path<String>,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+    if query.limit.is_some_and(|limit| limit == 0 || limit > 100) {
+        return Err(ApiError::unprocessable(
+            "validation_failed",
+            "limit must be between 1 and 100",
+        ));
+    }
+    let page = state
+        .services
+        .chat
+        .clone()
+        .list_messages(ListMessagesRequest {
+            user_id: user.id,
+            conversation_id: group_id,
+            before_seq: query.before_seq.unwrap_or(0),
+            after_seq: query.after_seq.unwrap_or(0),
+            before_ms: query.before.unwrap_or(0),
+            after_ms: query.after.unwrap_or(0),
+            limit: query.limit.unwrap_or(50),
+        })
+        .await?
+        .into_inner();
+    Ok(Json(json!({
+        "messages": page.messages.iter().map(message_json).collect::<Vec<_>>(),
+        "has_more": page.has_more,
+    })))
+}
+
+/// Refuses user ids that name nobody, before they reach a group.
+async fn ensure_users_exist(state: &AppState, user_ids: &[String]) -> Result<(), ApiError> {
+    if user_ids.is_empty() {
+        return Ok(());
+    }
+    let found = state
+        .services
+        .auth
+        .clone()
+        .get_users(GetUsersRequest {
+            user_ids: user_ids.to_vec(),
+            numbers: Vec::new(),
+        })
+        .await?
+        .into_inner();
+    let unknown: Vec<&String> = user_ids
+        .iter()
+        .filter(|id| !found.users.iter().any(|u| &u.id == *id))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(
+            "unknown_users",
+            format!("no such users: {unknown:?}"),
+        ))
+    }
+}
+
+fn member_event(
+    group: &Conversation,
+    at_ms: i64,
+    subject: &str,
+    actor: &str,
+    joined: bool,
+) -> ConversationEvent {
+    let change = MemberChanged {
+        user_id: subject.to_owned(),
+        actor_id: actor.to_owned(),
+    };
+    ConversationEvent {
+        conversation_id: group.id.clone(),
+        at_ms,
+        kind: Some(if joined {
+            Kind::MemberJoined(change)
+        } else {
+            Kind::MemberLeft(change)
+        }),
+    }
+}
+
+async fn notify(state: &AppState, recipients: Vec<String>, event: ConversationEvent) {
+    state
+        .fanout
+        .send(Delivery {
+            user_ids: recipients,
+            except_connection_id: String::new(),
+            payload: Some(Payload::Conversation(event)),
+        })
+        .await;
+}
+
+pub fn member_ids(group: &Conversation) -> Vec<String> {
+    group.members.iter().map(|m| m.user_id.clone()).collect()
+}
+
+fn group_json(group: &Conversation) -> Value {
+    json!({
+        "id": group.id,
+        "number": group.number,
+        "name": group.name,
+        "owner_id": group.owner_id,
+        "is_public": group.is_public,
+        "created_at": group.created_at_ms,
+        "updated_at": group.updated_at_ms,
+        "last_seq": group.last_seq,
+        "user_ids": member_ids(group),
+        "members": group.members.iter().map(|m| json!({
+            "user_id": m.user_id,
+            "role": m.role,
+            "joined_at": m.joined_at_ms,
+            "last_delivered_seq": m.last_delivered_seq,
+            "last_read_seq": m.last_read_seq,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn message_json(message: &Message) -> Value {
+    json!({
+        "message_id": message.id,
+        "group_id": message.conversation_id,
+        "user_id": message.sender_id,
+        "data": message.body,
+        "seq": message.seq,
+        "created_at": message.created_at_ms,
+        "client_message_id": message.client_message_id,
+    })
+}

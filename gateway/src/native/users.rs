@@ -1,0 +1,178 @@
+//! Native REST: registration, login, sessions (devices) and logout.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chat_proto::auth::{CreateSessionRequest, LoginRequest, RegisterRequest, RevokeSessionRequest};
+use chat_proto::events::delivery::Payload;
+use chat_proto::events::{Delivery, SessionRevoked};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct NewUser {
+    username: String,
+    #[serde(default)]
+    email: String,
+    password: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    JsonBody(user): JsonBody<NewUser>,
+) -> Result<Json<Value>, ApiError> {
+    let created = state
+        .services
+        .auth
+        .clone()
+        .register(RegisterRequest {
+            username: user.username,
+            email: user.email,
+            password: user.password,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            display_name: String::new(),
+        })
+        .await?
+        .into_inner();
+    Ok(Json(json!({
+        "id": created.id,
+        "number": created.number,
+        "username": created.username,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    JsonBody(credentials): JsonBody<Credentials>,
+) -> Result<Json<Value>, ApiError> {
+    if credentials.username.is_empty() && credentials.email.is_empty() {
+        return Err(ApiError::unprocessable(
+            "validation_failed",
+            "username or email is required",
+        ));
+    }
+    let login = state
+        .services
+        .auth
+        .clone()
+        .login(LoginRequest {
+            username: credentials.username,
+            email: credentials.email,
+            password: credentials.password,
+        })
+        .await?
+        .into_inner();
+    let user_id = login.user.map(|u| u.id).unwrap_or_default();
+    Ok(Json(json!({
+        "token": login.access_token,
+        "expires_at": login.expires_at_ms,
+        "user_id": user_id,
+    })))
+}
+
+/// Seed 000 sends `build` as a number; a string holding a number is taken too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Build {
+    Number(i64),
+    Text(String),
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewSession {
+    #[serde(default)]
+    device_id: String,
+    #[serde(default)]
+    platform: String,
+    #[serde(default)]
+    model: String,
+    build: Option<Build>,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(session): JsonBody<NewSession>,
+) -> Result<Json<Value>, ApiError> {
+    let build = match session.build {
+        None => 0,
+        Some(Build::Number(build)) => build,
+        Some(Build::Text(text)) => text
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::unprocessable("validation_failed", "build must be a number"))?,
+    };
+    let created = state
+        .services
+        .auth
+        .clone()
+        .create_session(CreateSessionRequest {
+            user_id: user.id,
+            device_id: session.device_id,
+            platform: session.platform,
+            model: session.model,
+            build,
+            name: session.name,
+        })
+        .await?
+        .into_inner();
+    Ok(Json(json!({
+        "created_at": created.created_at_ms,
+        "id": created.id,
+        "messaging_url": format!("{}/{}", state.options.websocket_base, created.connection_id),
+        "session_token": created.session_token,
+    })))
+}
+
+/// Logout of one device: the session ends and its sockets close on every replica.
+pub async fn delete_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(session_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .services
+        .auth
+        .clone()
+        .revoke_session(RevokeSessionRequest {
+            user_id: user.id.clone(),
+            session_id: session_id.clone(),
+        })
+        .await?;
+    close_session_everywhere(&state, &user.id, &session_id).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn close_session_everywhere(state: &AppState, user_id: &str, session_id: &str) {
+    state
+        .fanout
+        .send(Delivery {
+            user_ids: vec![user_id.to_owned()],
+            except_connection_id: String::new(),
+            payload: Some(Payload::SessionRevoked(SessionRevoked {
+                session_id: session_id.to_owned(),
+            })),
+        })
+        .await;
+}
