@@ -1,0 +1,115 @@
+//! A client that reconnects gets what it missed (method 20 with a timestamp), in order.
+
+use serde_json::json;
+
+use crate::helpers::{Socket, spawn_stack};
+
+#[tokio::test]
+async fn reconnecting_client_catches_up_on_what_it_missed() {
+    let stack = spawn_stack(2).await;
+    let alice = stack.user(0, "alice").await;
+    let bob = stack.user(1, "bob").await;
+    let group = stack.group(0, &alice, "catch-up", &[&bob]).await;
+
+    let mut bob_socket = Socket::connect(&bob.messaging_url).await;
+    let mut alice_socket = Socket::connect(&alice.messaging_url).await;
+    alice_socket.expect_silence().await;
+    alice_socket
+        .send(json!({"method": 40, "body": {"group_id": group, "data": "before"}}))
+        .await;
+    alice_socket.expect(21).await;
+    let seen = bob_socket.expect(20).await;
+    let last_seen = seen["timestamp"].as_i64().unwrap();
+    drop(bob_socket);
+
+    // While Bob is away: three messages and a new member.
+    let carol = stack.user(0, "carol").await;
+    let mut sent = Vec::new();
+    for text in ["one", "two", "three"] {
+        alice_socket
+            .send(json!({"method": 40, "body": {"group_id": group, "data": text}}))
+            .await;
+        sent.push(alice_socket.expect(21).await["body"]["message_id"].clone());
+    }
+    let (status, _) = stack
+        .put(
+            0,
+            &format!("/groups/{group}/join"),
+            &alice.token,
+            json!({"user_id": carol.id}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Bob reconnects through the other replica and asks for everything since the last event.
+    let mut bob_socket = Socket::connect(&bob.messaging_url).await;
+    bob_socket
+        .send(json!({"method": 20, "timestamp": last_seen + 1}))
+        .await;
+    for (expected, text) in sent.iter().zip(["one", "two", "three"]) {
+        let event = bob_socket.expect(20).await;
+        assert_eq!(&event["body"]["message_id"], expected);
+        assert_eq!(event["body"]["data"], text);
+        assert_eq!(event["body"]["group_id"], group.as_str());
+    }
+    let joined = bob_socket.expect(72).await;
+    assert_eq!(
+        joined["body"],
+        json!({"group_id": group, "user_id": carol.id})
+    );
+    bob_socket.expect_silence().await;
+
+    // From the beginning: the group's creation first, then every message in order.
+    bob_socket.send(json!({"method": 20, "timestamp": 0})).await;
+    let created = bob_socket.expect(70).await;
+    assert_eq!(created["body"]["group_id"], group.as_str());
+    assert_eq!(created["body"]["name"], "catch-up");
+    let seqs: Vec<i64> = [
+        bob_socket.expect(20).await,
+        bob_socket.expect(20).await,
+        bob_socket.expect(20).await,
+        bob_socket.expect(20).await,
+    ]
+    .iter()
+    .map(|e| e["body"]["seq"].as_i64().unwrap())
+    .collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4]);
+    bob_socket.expect(72).await;
+    bob_socket.expect_silence().await;
+}
+
+#[tokio::test]
+async fn a_sender_catches_up_on_receipts_given_while_away() {
+    let stack = spawn_stack(1).await;
+    let alice = stack.user(0, "alice").await;
+    let bob = stack.user(0, "bob").await;
+    let group = stack.group(0, &alice, "receipts", &[&bob]).await;
+    let start = chrono::Utc::now().timestamp_millis();
+    let mut alice_socket = Socket::connect(&alice.messaging_url).await;
+    alice_socket
+        .send(json!({"method": 40, "body": {"group_id": group, "data": "read me"}}))
+        .await;
+    let message_id = alice_socket.expect(21).await["body"]["message_id"].clone();
+    drop(alice_socket);
+
+    let mut bob_socket = Socket::connect(&bob.messaging_url).await;
+    bob_socket
+        .send(json!({"method": 42, "body": {"message_id": message_id}}))
+        .await;
+    bob_socket.expect_silence().await;
+
+    let mut alice_socket = Socket::connect(&alice.messaging_url).await;
+    alice_socket
+        .send(json!({"method": 20, "timestamp": start}))
+        .await;
+    assert_eq!(
+        alice_socket.expect(20).await["body"]["message_id"],
+        message_id
+    );
+    let delivered = alice_socket.expect(22).await;
+    assert_eq!(delivered["body"]["message_id"], message_id);
+    assert_eq!(delivered["body"]["user_id"], bob.id.as_str());
+    let read = alice_socket.expect(23).await;
+    assert_eq!(read["body"]["message_id"], message_id);
+    alice_socket.expect_silence().await;
+}

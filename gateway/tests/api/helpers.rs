@@ -1,0 +1,335 @@
+//! Starts the whole backend for one test, and the small HTTP and WebSocket clients tests use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_service::{AuthService, PgAuthStore, TokenSettings};
+use chat_service::PgChatStore;
+use futures_util::{SinkExt, StreamExt};
+use gateway::{GatewayOptions, RedisBus, Services};
+use presence_service::RedisPresence;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running backend: the services and `replicas` gateways. Dropping it shuts them down.
+pub struct Stack {
+    pub gateways: Vec<String>,
+    pub http: reqwest::Client,
+    _shutdown: Vec<oneshot::Sender<()>>,
+}
+
+async fn bind() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    (listener, address)
+}
+
+fn stopper(
+    senders: &mut Vec<oneshot::Sender<()>>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (sender, receiver) = oneshot::channel::<()>();
+    senders.push(sender);
+    async move {
+        let _ = receiver.await;
+    }
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+pub async fn spawn_stack(replicas: usize) -> Stack {
+    let admin = service_runtime::postgres::test_admin_url();
+    let database = service_runtime::postgres::create_test_database(&admin)
+        .await
+        .expect("tests need Postgres: run scripts/test.sh or set TEST_DATABASE_URL");
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let mut shutdown = Vec::new();
+
+    let (listener, auth_address) = bind().await;
+    let store = PgAuthStore::connect(&database, 5)
+        .await
+        .expect("auth store");
+    let tokens = TokenSettings {
+        secret: b"an end-to-end test secret of at least 32 bytes".to_vec(),
+        key_id: "test".into(),
+        issuer: "chat-backend".into(),
+        audience: "chat-clients".into(),
+        ttl: Duration::from_secs(3600),
+    };
+    tokio::spawn(auth_service::serve(
+        listener,
+        AuthService::new(store, tokens),
+        stopper(&mut shutdown),
+    ));
+
+    let (listener, chat_address) = bind().await;
+    let store = PgChatStore::connect(&database, 10)
+        .await
+        .expect("chat store");
+    tokio::spawn(chat_service::serve(listener, store, stopper(&mut shutdown)));
+
+    let (listener, presence_address) = bind().await;
+    let presence = RedisPresence::connect(&redis_url(), &prefix)
+        .await
+        .expect("tests need Redis: run scripts/test.sh or set TEST_REDIS_URL");
+    tokio::spawn(presence_service::serve(
+        listener,
+        presence,
+        stopper(&mut shutdown),
+    ));
+
+    let mut gateways = Vec::new();
+    for replica in 0..replicas {
+        let (listener, address) = bind().await;
+        let services = Services::connect_lazy(
+            &format!("http://{auth_address}"),
+            &format!("http://{chat_address}"),
+            &format!("http://{presence_address}"),
+        )
+        .expect("service URLs");
+        let bus = RedisBus::connect(&redis_url(), &prefix)
+            .await
+            .expect("Redis bus");
+        let options = GatewayOptions {
+            node_id: format!("gateway-{replica}"),
+            websocket_base: format!("ws://{address}"),
+            allowed_origins: Vec::new(),
+        };
+        tokio::spawn(gateway::serve(
+            listener,
+            services,
+            Arc::new(bus),
+            options,
+            stopper(&mut shutdown),
+        ));
+        gateways.push(format!("http://{address}"));
+    }
+    Stack {
+        gateways,
+        http: reqwest::Client::new(),
+        _shutdown: shutdown,
+    }
+}
+
+/// A user registered, logged in and holding a session, through one gateway replica.
+pub struct User {
+    pub id: String,
+    pub token: String,
+    pub session_id: String,
+    pub messaging_url: String,
+}
+
+impl Stack {
+    pub async fn post(
+        &self,
+        replica: usize,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.gateways[replica]))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("bearer {token}"));
+        }
+        respond(request).await
+    }
+
+    pub async fn put(&self, replica: usize, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let request = self
+            .http
+            .put(format!("{}{path}", self.gateways[replica]))
+            .header("authorization", format!("bearer {token}"))
+            .json(&body);
+        respond(request).await
+    }
+
+    pub async fn get(&self, replica: usize, path: &str, token: &str) -> (u16, Value) {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.gateways[replica]))
+            .header("authorization", format!("bearer {token}"));
+        respond(request).await
+    }
+
+    pub async fn raw(
+        &self,
+        replica: usize,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+    ) -> (u16, Value) {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.gateways[replica]))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        respond(request).await
+    }
+
+    /// Registers `name`, logs in and opens a session, all through `replica`.
+    pub async fn user(&self, replica: usize, name: &str) -> User {
+        let (status, created) = self
+            .post(replica, "/users", None, json!({"username": name, "email": format!("{name}@example.com"), "password": "0000"}))
+            .await;
+        assert_eq!(status, 200, "register {name}: {created}");
+        let (status, login) = self
+            .post(replica, "/login", None, json!({"username": name, "email": format!("{name}@example.com"), "password": "0000"}))
+            .await;
+        assert_eq!(status, 200, "login {name}: {login}");
+        let token = login["token"].as_str().expect("token").to_owned();
+        let (status, session) = self
+            .post(replica, "/sessions", Some(&token), json!({"device_id": "0000", "platform": "web", "model": "chrome", "build": 1, "name": "test-pc"}))
+            .await;
+        assert_eq!(status, 200, "session {name}: {session}");
+        User {
+            id: created["id"].as_str().expect("id").to_owned(),
+            token,
+            session_id: session["id"].as_str().expect("session id").to_owned(),
+            messaging_url: session["messaging_url"]
+                .as_str()
+                .expect("messaging_url")
+                .to_owned(),
+        }
+    }
+
+    /// Creates a group as `owner` with `members` and returns its id.
+    pub async fn group(
+        &self,
+        replica: usize,
+        owner: &User,
+        name: &str,
+        members: &[&User],
+    ) -> String {
+        let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let (status, body) = self
+            .post(
+                replica,
+                "/groups",
+                Some(&owner.token),
+                json!({"name": name, "user_ids": ids}),
+            )
+            .await;
+        assert_eq!(status, 200, "create group: {body}");
+        body["id"].as_str().expect("group id").to_owned()
+    }
+}
+
+async fn respond(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("HTTP request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket client of the native protocol.
+pub struct Socket {
+    stream: Stream,
+}
+
+impl Socket {
+    /// Connects and waits until the server has taken the socket in (a ping answered means
+    /// its connection loop runs, so presence knows the socket and events reach it).
+    pub async fn connect(url: &str) -> Socket {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("WebSocket connect");
+        let mut socket = Socket { stream };
+        socket
+            .stream
+            .send(Message::Ping(b"ready".to_vec().into()))
+            .await
+            .expect("ping");
+        loop {
+            let frame = tokio::time::timeout(TIMEOUT, socket.stream.next())
+                .await
+                .expect("timed out waiting for pong")
+                .expect("socket ended")
+                .expect("socket error");
+            if let Message::Pong(_) = frame {
+                return socket;
+            }
+        }
+    }
+
+    pub async fn send(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream
+            .send(Message::text(text))
+            .await
+            .expect("WebSocket send");
+    }
+
+    /// The next text frame, as raw text.
+    pub async fn next_text(&mut self) -> String {
+        loop {
+            let frame = tokio::time::timeout(TIMEOUT, self.stream.next())
+                .await
+                .expect("timed out waiting for an event")
+                .expect("socket ended")
+                .expect("socket error");
+            match frame {
+                Message::Text(text) => return text.to_string(),
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    pub async fn next(&mut self) -> Value {
+        serde_json::from_str(&self.next_text().await).expect("event is JSON")
+    }
+
+    /// The next event, which must be of type `kind`.
+    pub async fn expect(&mut self, kind: u64) -> Value {
+        let event = self.next().await;
+        assert_eq!(event["type"], kind, "expected event {kind}, got {event}");
+        assert!(
+            event["timestamp"].as_i64().is_some_and(|t| t > 0),
+            "timestamp in {event}"
+        );
+        event
+    }
+
+    /// Asserts that nothing arrives for a moment.
+    pub async fn expect_silence(&mut self) {
+        match tokio::time::timeout(Duration::from_millis(300), self.stream.next()).await {
+            Err(_) => {}
+            Ok(frame) => panic!("expected silence, got {frame:?}"),
+        }
+    }
+
+    /// Waits for the server to close the socket and returns the close code.
+    pub async fn expect_close(&mut self) -> CloseCode {
+        loop {
+            let frame = tokio::time::timeout(TIMEOUT, self.stream.next())
+                .await
+                .expect("timed out waiting for close");
+            match frame {
+                Some(Ok(Message::Close(Some(frame)))) => return frame.code,
+                Some(Ok(Message::Close(None))) | None => panic!("closed without a code"),
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => panic!("socket error instead of a close: {error}"),
+            }
+        }
+    }
+}
