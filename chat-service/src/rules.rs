@@ -4,7 +4,7 @@
 //! - A current member may add anyone to a group.
 //! - A former member may rejoin a group they left (they were once let in).
 //! - Anyone else cannot join a private group: they need a member to add them.
-//! - A member may leave; the owner may also remove other members.
+//! - A member may leave; the owner, while a member, may also remove other members.
 
 use uuid::Uuid;
 
@@ -44,7 +44,14 @@ pub fn may_remove(actor: Uuid, user: Uuid, state: &Membership) -> Result<(), Cha
             ChatError::Validation("that user is not a member of this group".into())
         });
     }
-    if actor == user || state.owner == Some(actor) {
+    if actor == user {
+        return Ok(());
+    }
+    // An owner who left the group no longer manages it.
+    if !state.actor_is_member {
+        return Err(ChatError::NotAMember);
+    }
+    if state.owner == Some(actor) {
         Ok(())
     } else {
         Err(ChatError::Forbidden(
@@ -115,17 +122,17 @@ mod tests {
             ..state()
         };
         assert!(may_remove(owner, other, &member).is_err());
-        assert!(
-            may_remove(
-                owner,
-                other,
-                &Membership {
-                    owner: Some(owner),
-                    ..member
-                }
-            )
-            .is_ok()
-        );
+        let owned = Membership {
+            owner: Some(owner),
+            actor_is_member: true,
+            ..member
+        };
+        assert!(may_remove(owner, other, &owned).is_ok());
+        let owner_left = Membership {
+            actor_is_member: false,
+            ..owned
+        };
+        assert!(may_remove(owner, other, &owner_left).is_err());
         assert!(may_remove(other, other, &member).is_ok());
         assert!(may_remove(other, other, &state()).is_err());
     }

@@ -48,6 +48,16 @@ fn positive(value: i64) -> Option<i64> {
     (value > 0).then_some(value)
 }
 
+/// Postgres text cannot hold NUL: refuse it here rather than fail in the store.
+fn without_nul(text: &str, what: &str) -> Result<(), ChatError> {
+    if text.contains('\0') {
+        return Err(ChatError::Validation(format!(
+            "{what} must not contain NUL characters"
+        )));
+    }
+    Ok(())
+}
+
 fn optional(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
@@ -66,6 +76,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
             ))
             .into());
         }
+        without_nul(&name, "name")?;
         if r.member_ids.len() > MAX_INITIAL_MEMBERS {
             return Err(ChatError::Validation(format!(
                 "a group starts with at most {MAX_INITIAL_MEMBERS} members"
@@ -157,6 +168,9 @@ impl<S: ChatStore> Chat for ChatService<S> {
             ))
             .into());
         }
+        without_nul(&r.body, "body")?;
+        without_nul(&r.client_message_id, "client_message_id")?;
+        without_nul(&r.signature, "signature")?;
         let message = NewMessage {
             sender: id(&r.sender_id, "sender_id")?,
             conversation: id(&r.conversation_id, "conversation_id")

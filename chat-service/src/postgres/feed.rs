@@ -30,11 +30,13 @@ WITH mine AS (
     FROM members r JOIN mine USING (conversation_id)
     JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq = r.last_delivered_seq
     WHERE r.delivered_at >= $2 AND r.user_id <> $1 AND m.sender_id = $1
+      AND (mine.left_at IS NULL OR r.delivered_at <= mine.left_at)
     UNION ALL
     SELECT r.read_at, 3, m.number, r.conversation_id, 'read', r.user_id, NULL, m.id
     FROM members r JOIN mine USING (conversation_id)
     JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq = r.last_read_seq
     WHERE r.read_at >= $2 AND r.user_id <> $1 AND m.sender_id = $1
+      AND (mine.left_at IS NULL OR r.read_at <= mine.left_at)
 )
 SELECT feed.at, feed.rank, feed.ord, feed.conversation_id, feed.event_kind, feed.subject_id,
        feed.actor_id, msg.id, msg.number, msg.seq, msg.sender_id, msg.body,

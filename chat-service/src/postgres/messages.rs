@@ -11,15 +11,17 @@ use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResponse> {
     let mut tx = pool.begin().await?;
-    ensure_member(&mut tx, new.sender, new.conversation).await?;
     // Taking the counter row's lock first serializes the conversation's senders, so a retry
-    // with the same client message id sees the first attempt's committed row below.
-    let seq: i64 = sqlx::query_scalar(
+    // with the same client message id sees the first attempt's committed row below. Membership
+    // changes lock the same row, so the check after it sees a removal committed while we waited.
+    let seq: Option<i64> = sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
     )
     .bind(new.conversation)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    ensure_member(&mut tx, new.sender, new.conversation).await?;
+    let seq = seq.ok_or(ChatError::ConversationNotFound)?;
     if let Some(client_id) = &new.client_message_id {
         let existing = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
@@ -97,7 +99,7 @@ pub async fn list(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 \
          AND ($2::bigint IS NULL OR seq < $2) AND ($3::bigint IS NULL OR seq > $3) \
          AND ($4::timestamptz IS NULL OR created_at < $4) \
-         AND ($5::timestamptz IS NULL OR created_at > $5) \
+         AND ($5::timestamptz IS NULL OR created_at >= $5) \
          AND deleted_at IS NULL ORDER BY seq {} LIMIT $6",
         if backwards { "DESC" } else { "ASC" }
     );
@@ -106,7 +108,13 @@ pub async fn list(
         .bind(range.before_seq)
         .bind(range.after_seq)
         .bind(range.before)
-        .bind(range.after)
+        // Clients see whole milliseconds: a message stored at X.4 ms shows as X, so "after X"
+        // starts at X + 1 ms.
+        .bind(
+            range
+                .after
+                .map(|after| after + chrono::TimeDelta::milliseconds(1)),
+        )
         .bind(limit + 1)
         .fetch_all(&mut *conn)
         .await?;
@@ -140,17 +148,20 @@ pub async fn mark(
     let conversation: Uuid = row.try_get("conversation_id")?;
     ensure_member(&mut tx, user, conversation).await?;
     let now = Utc::now();
-    // Watermarks only move forward; reading a message also means it was delivered.
+    // Watermarks only move forward; reading a message also means it was delivered. `left_at`
+    // is checked again here: a removal may have committed since the check above.
     let sql = match kind {
         ReceiptKind::Delivered => {
             "UPDATE members SET last_delivered_seq = $3, delivered_at = $4 \
-             WHERE conversation_id = $1 AND user_id = $2 AND last_delivered_seq < $3"
+             WHERE conversation_id = $1 AND user_id = $2 AND left_at IS NULL \
+             AND last_delivered_seq < $3"
         }
         ReceiptKind::Read => {
             "UPDATE members SET last_read_seq = $3, read_at = $4, \
              last_delivered_seq = GREATEST(last_delivered_seq, $3), \
              delivered_at = CASE WHEN last_delivered_seq < $3 THEN $4 ELSE delivered_at END \
-             WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3"
+             WHERE conversation_id = $1 AND user_id = $2 AND left_at IS NULL \
+             AND last_read_seq < $3"
         }
     };
     let advanced = sqlx::query(sql)

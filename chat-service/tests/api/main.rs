@@ -1,0 +1,9 @@
+//! chat-service's integration tests: one binary, each test against a real server and database.
+
+mod catch_up;
+mod groups;
+mod health;
+mod helpers;
+mod history;
+mod messages;
+mod receipts;
