@@ -1,5 +1,6 @@
 //! What every binary of the chat backend shares: shutdown signals, logging and Postgres setup.
 
+pub mod grpc;
 pub mod postgres;
 pub mod shutdown;
 pub mod telemetry;

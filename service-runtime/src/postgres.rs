@@ -25,7 +25,9 @@ pub async fn connect(url: &str, schema: &str, max_connections: u32) -> anyhow::R
         .await
         .or_else(|error| match &error {
             // Two replicas creating the schema at once: the loser sees a unique violation.
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => Ok(Default::default()),
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+                Ok(Default::default())
+            }
             _ => Err(error),
         })
         .with_context(|| format!("cannot create schema {schema}"))?;
