@@ -9,6 +9,7 @@ mod model;
 mod password;
 pub mod postgres;
 mod service;
+pub mod sqlite;
 mod store;
 mod token;
 mod validate;
@@ -29,6 +30,7 @@ pub use limiter::LoginLimit;
 pub use model::{Credentials, Identity, NewSession, NewUser, Session, User, fold};
 pub use postgres::PgAuthStore;
 pub use service::AuthService;
+pub use sqlite::SqliteAuthStore;
 pub use store::{AuthStore, StoreError, contains_pattern};
 pub use token::{AccessToken, TokenSettings, Tokens};
 

@@ -1,5 +1,5 @@
-//! The storage the auth service needs, as a trait: Postgres implements it here, an embedded
-//! database for the single-process mode implements it elsewhere.
+//! The storage the auth service needs, as a trait: Postgres implements it for deployments,
+//! SQLite for the single-process mode.
 
 use std::future::Future;
 

@@ -1,8 +1,11 @@
-//! Starting the auth service for a test, and the calls most tests make first.
+//! Starting the auth service for a test on either store, and the calls most tests make first.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use auth_service::{AuthService, LoginLimit, PgAuthStore, TokenSettings, error_code};
+use auth_service::{
+    AuthService, AuthStore, LoginLimit, PgAuthStore, SqliteAuthStore, TokenSettings, error_code,
+};
 use chat_proto::auth::auth_client::AuthClient;
 use chat_proto::auth::{LoginRequest, RegisterRequest, User};
 use service_runtime::postgres::{create_test_database, test_admin_url};
@@ -15,12 +18,56 @@ pub const ISSUER: &str = "chat-backend";
 pub const AUDIENCE: &str = "chat-clients";
 pub const KEY_ID: &str = "k1";
 
+/// The store a test's service runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// One `#[tokio::test]` per case and backend: `postgres::<case>` and `sqlite::<case>`, each
+/// calling `super::<case>(backend)`.
+macro_rules! backend_tests {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use backend_tests;
+
 /// A running auth service and a client connected to it.
 pub struct TestAuth {
     pub client: AuthClient<Channel>,
     pub channel: Channel,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<anyhow::Result<()>>,
+    _data: Option<DataDir>,
+}
+
+/// The directory of a SQLite test database, removed with the test's service.
+struct DataDir(PathBuf);
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        // Best effort: a directory left behind in the temp dir harms no later test.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl TestAuth {
@@ -43,19 +90,36 @@ pub fn token_settings() -> TokenSettings {
     }
 }
 
-pub async fn spawn_auth() -> TestAuth {
-    spawn_auth_with(LoginLimit::default()).await
+pub async fn spawn_auth(backend: Backend) -> TestAuth {
+    spawn_auth_with(backend, LoginLimit::default()).await
 }
 
-/// Serves the auth service on 127.0.0.1:0 over a new database. Panics when Postgres is
-/// unreachable: a test that cannot reach its database fails, it does not skip.
-pub async fn spawn_auth_with(limit: LoginLimit) -> TestAuth {
-    let url = create_test_database(&test_admin_url())
-        .await
-        .expect("cannot create a test database");
-    let store = PgAuthStore::connect(&url, 4)
-        .await
-        .expect("cannot open the auth store");
+/// Serves the auth service on 127.0.0.1:0 over a new database: a Postgres database, or a SQLite
+/// file in a directory of its own. Panics when Postgres is unreachable: a test that cannot
+/// reach its database fails, it does not skip.
+pub async fn spawn_auth_with(backend: Backend, limit: LoginLimit) -> TestAuth {
+    match backend {
+        Backend::Postgres => {
+            let url = create_test_database(&test_admin_url())
+                .await
+                .expect("cannot create a test database");
+            let store = PgAuthStore::connect(&url, 4)
+                .await
+                .expect("cannot open the Postgres auth store");
+            serve(store, limit, None).await
+        }
+        Backend::Sqlite => {
+            let name = format!("auth-api-test-{}", uuid::Uuid::new_v4().simple());
+            let dir = DataDir(std::env::temp_dir().join(name));
+            let store = SqliteAuthStore::open(&dir.0.join("auth.db"))
+                .await
+                .expect("cannot open the SQLite auth store");
+            serve(store, limit, Some(dir)).await
+        }
+    }
+}
+
+async fn serve<S: AuthStore>(store: S, limit: LoginLimit, data: Option<DataDir>) -> TestAuth {
     let service = AuthService::new(store, token_settings()).with_login_limit(limit);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -77,6 +141,7 @@ pub async fn spawn_auth_with(limit: LoginLimit) -> TestAuth {
         channel,
         shutdown: Some(shutdown),
         server,
+        _data: data,
     }
 }
 

@@ -6,7 +6,14 @@ use auth_service::LoginLimit;
 use chat_proto::auth::{LoginRequest, VerifyTokenRequest};
 use tonic::Code;
 
-use crate::helpers::{assert_error, register, spawn_auth, spawn_auth_with};
+use crate::helpers::{Backend, assert_error, register, spawn_auth, spawn_auth_with};
+
+crate::helpers::backend_tests!(
+    register_login_and_verify_the_token,
+    a_wrong_password_is_unauthenticated,
+    an_unknown_user_is_not_found,
+    failed_attempts_beyond_the_limit_are_refused,
+);
 
 fn by_username(username: &str, password: &str) -> LoginRequest {
     LoginRequest {
@@ -16,9 +23,8 @@ fn by_username(username: &str, password: &str) -> LoginRequest {
     }
 }
 
-#[tokio::test]
-async fn register_login_and_verify_the_token() {
-    let mut auth = spawn_auth().await;
+async fn register_login_and_verify_the_token(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let user = register(&mut auth.client, "Вася", "vasya@example.com").await;
 
     let login = auth
@@ -53,27 +59,27 @@ async fn register_login_and_verify_the_token() {
     assert_eq!(login.into_inner().user, Some(user));
 }
 
-#[tokio::test]
-async fn a_wrong_password_is_unauthenticated() {
-    let mut auth = spawn_auth().await;
+async fn a_wrong_password_is_unauthenticated(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     register(&mut auth.client, "alice", "").await;
     let result = auth.client.login(by_username("alice", "0001")).await;
     assert_error(result, Code::Unauthenticated, "wrong_credentials");
 }
 
-#[tokio::test]
-async fn an_unknown_user_is_not_found() {
-    let mut auth = spawn_auth().await;
+async fn an_unknown_user_is_not_found(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let result = auth.client.login(by_username("nobody", "0000")).await;
     assert_error(result, Code::NotFound, "user_not_found");
 }
 
-#[tokio::test]
-async fn failed_attempts_beyond_the_limit_are_refused() {
-    let mut auth = spawn_auth_with(LoginLimit {
-        max_failures: 2,
-        window: Duration::from_secs(60),
-    })
+async fn failed_attempts_beyond_the_limit_are_refused(backend: Backend) {
+    let mut auth = spawn_auth_with(
+        backend,
+        LoginLimit {
+            max_failures: 2,
+            window: Duration::from_secs(60),
+        },
+    )
     .await;
     register(&mut auth.client, "alice", "").await;
     for _ in 0..2 {

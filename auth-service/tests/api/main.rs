@@ -1,5 +1,5 @@
 //! Integration tests of the auth service: each test serves it on a random port over a fresh
-//! Postgres database.
+//! Postgres database and, once more, over a fresh SQLite file.
 
 mod health;
 mod helpers;

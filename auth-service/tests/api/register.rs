@@ -2,11 +2,18 @@
 
 use tonic::Code;
 
-use crate::helpers::{assert_error, register, registration, spawn_auth};
+use crate::helpers::{Backend, assert_error, register, registration, spawn_auth};
 
-#[tokio::test]
-async fn registration_returns_the_user_with_both_ids() {
-    let mut auth = spawn_auth().await;
+crate::helpers::backend_tests!(
+    registration_returns_the_user_with_both_ids,
+    a_username_is_taken_whatever_its_case,
+    an_email_is_taken_whatever_its_case,
+    two_racing_registrations_of_one_name_leave_one_user,
+    bad_input_is_refused_and_stores_nothing,
+);
+
+async fn registration_returns_the_user_with_both_ids(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let user = register(&mut auth.client, "Вася", "Vasya@Example.com").await;
     assert!(uuid::Uuid::parse_str(&user.id).is_ok(), "{user:?}");
     assert!(user.number > 0);
@@ -16,9 +23,8 @@ async fn registration_returns_the_user_with_both_ids() {
     assert!(user.created_at_ms > 0);
 }
 
-#[tokio::test]
-async fn a_username_is_taken_whatever_its_case() {
-    let mut auth = spawn_auth().await;
+async fn a_username_is_taken_whatever_its_case(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     register(&mut auth.client, "Alice", "").await;
     register(&mut auth.client, "Вася", "").await;
     for taken in ["alice", "ALICE", "вася", "ВАСЯ"] {
@@ -27,9 +33,8 @@ async fn a_username_is_taken_whatever_its_case() {
     }
 }
 
-#[tokio::test]
-async fn an_email_is_taken_whatever_its_case() {
-    let mut auth = spawn_auth().await;
+async fn an_email_is_taken_whatever_its_case(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     register(&mut auth.client, "alice", "alice@example.com").await;
     let result = auth
         .client
@@ -38,9 +43,8 @@ async fn an_email_is_taken_whatever_its_case() {
     assert_error(result, Code::AlreadyExists, "email_taken");
 }
 
-#[tokio::test]
-async fn two_racing_registrations_of_one_name_leave_one_user() {
-    let auth = spawn_auth().await;
+async fn two_racing_registrations_of_one_name_leave_one_user(backend: Backend) {
+    let auth = spawn_auth(backend).await;
     let (mut first, mut second) = (auth.client.clone(), auth.client.clone());
     let (a, b) = tokio::join!(
         first.register(registration("racer", "")),
@@ -51,9 +55,8 @@ async fn two_racing_registrations_of_one_name_leave_one_user() {
     assert_error(lost, Code::AlreadyExists, "username_taken");
 }
 
-#[tokio::test]
-async fn bad_input_is_refused_and_stores_nothing() {
-    let mut auth = spawn_auth().await;
+async fn bad_input_is_refused_and_stores_nothing(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let mut no_password = registration("bob", "");
     no_password.password.clear();
     for request in [

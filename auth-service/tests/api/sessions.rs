@@ -3,7 +3,12 @@
 use chat_proto::auth::{CreateSessionRequest, ResolveConnectionRequest, RevokeSessionRequest};
 use tonic::Code;
 
-use crate::helpers::{assert_error, register, spawn_auth};
+use crate::helpers::{Backend, assert_error, register, spawn_auth};
+
+crate::helpers::backend_tests!(
+    a_session_resolves_until_it_is_revoked,
+    unknown_or_malformed_ids_are_not_found,
+);
 
 fn device(user_id: &str) -> CreateSessionRequest {
     CreateSessionRequest {
@@ -29,9 +34,8 @@ fn revoke(user_id: &str, session_id: &str) -> RevokeSessionRequest {
     }
 }
 
-#[tokio::test]
-async fn a_session_resolves_until_it_is_revoked() {
-    let mut auth = spawn_auth().await;
+async fn a_session_resolves_until_it_is_revoked(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let user = register(&mut auth.client, "Вася", "").await;
     let session = auth
         .client
@@ -84,9 +88,8 @@ async fn a_session_resolves_until_it_is_revoked() {
     assert_error(result, Code::NotFound, "session_not_found");
 }
 
-#[tokio::test]
-async fn unknown_or_malformed_ids_are_not_found() {
-    let mut auth = spawn_auth().await;
+async fn unknown_or_malformed_ids_are_not_found(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let stranger = uuid::Uuid::new_v4().to_string();
     let result = auth.client.create_session(device(&stranger)).await;
     assert_error(result, Code::NotFound, "user_not_found");

@@ -6,8 +6,14 @@ use serde::Serialize;
 use tonic::Code;
 
 use crate::helpers::{
-    AUDIENCE, ISSUER, KEY_ID, SECRET, TestAuth, assert_error, login, register, spawn_auth,
+    AUDIENCE, Backend, ISSUER, KEY_ID, SECRET, TestAuth, assert_error, login, register, spawn_auth,
 };
+
+crate::helpers::backend_tests!(
+    forged_or_misdirected_tokens_are_invalid,
+    an_expired_token_says_so,
+    a_token_of_an_unknown_user_is_invalid,
+);
 
 #[derive(Serialize)]
 struct Claims<'a> {
@@ -32,9 +38,8 @@ async fn verify(auth: &mut TestAuth, token: String) -> Result<(), tonic::Status>
         .map(drop)
 }
 
-#[tokio::test]
-async fn forged_or_misdirected_tokens_are_invalid() {
-    let mut auth = spawn_auth().await;
+async fn forged_or_misdirected_tokens_are_invalid(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let user = register(&mut auth.client, "alice", "").await;
     let now = jsonwebtoken::get_current_timestamp();
     let good = Claims {
@@ -79,9 +84,8 @@ async fn forged_or_misdirected_tokens_are_invalid() {
     }
 }
 
-#[tokio::test]
-async fn an_expired_token_says_so() {
-    let mut auth = spawn_auth().await;
+async fn an_expired_token_says_so(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let user = register(&mut auth.client, "alice", "").await;
     let now = jsonwebtoken::get_current_timestamp();
     let expired = Claims {
@@ -96,9 +100,8 @@ async fn an_expired_token_says_so() {
     assert_error(result, Code::Unauthenticated, "token_expired");
 }
 
-#[tokio::test]
-async fn a_token_of_an_unknown_user_is_invalid() {
-    let mut auth = spawn_auth().await;
+async fn a_token_of_an_unknown_user_is_invalid(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     register(&mut auth.client, "alice", "").await;
     let token = login(&mut auth.client, "alice").await;
     verify(&mut auth, token)

@@ -2,15 +2,20 @@
 
 use chat_proto::auth::{GetUsersRequest, SearchUsersRequest};
 
-use crate::helpers::{register, spawn_auth};
+use crate::helpers::{Backend, register, spawn_auth};
+
+crate::helpers::backend_tests!(
+    search_is_case_insensitive_in_cyrillic,
+    search_treats_wildcards_as_text,
+    get_users_by_numbers_and_ids_leaves_unknown_ones_out,
+);
 
 fn usernames(users: &[chat_proto::auth::User]) -> Vec<&str> {
     users.iter().map(|user| user.username.as_str()).collect()
 }
 
-#[tokio::test]
-async fn search_is_case_insensitive_in_cyrillic() {
-    let mut auth = spawn_auth().await;
+async fn search_is_case_insensitive_in_cyrillic(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     for username in ["Вася", "васятка", "Петя", "ВАСИЛИЙ"] {
         register(&mut auth.client, username, "").await;
     }
@@ -40,9 +45,8 @@ async fn search_is_case_insensitive_in_cyrillic() {
     assert_eq!(usernames(&found.into_inner().users), ["Вася"]);
 }
 
-#[tokio::test]
-async fn search_treats_wildcards_as_text() {
-    let mut auth = spawn_auth().await;
+async fn search_treats_wildcards_as_text(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     for username in ["pro%cent", "procent", "under_score", "underscore"] {
         register(&mut auth.client, username, "").await;
     }
@@ -60,9 +64,8 @@ async fn search_treats_wildcards_as_text() {
     }
 }
 
-#[tokio::test]
-async fn get_users_by_numbers_and_ids_leaves_unknown_ones_out() {
-    let mut auth = spawn_auth().await;
+async fn get_users_by_numbers_and_ids_leaves_unknown_ones_out(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
     let alice = register(&mut auth.client, "alice", "").await;
     let bob = register(&mut auth.client, "bob", "").await;
     let carol = register(&mut auth.client, "carol", "").await;

@@ -1,0 +1,247 @@
+//! The SQLite store of the single-process mode: one database file, migrations embedded, the
+//! same behaviour as the Postgres store.
+
+mod rows;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use uuid::Uuid;
+use uuid::fmt::Hyphenated;
+
+use crate::model::{Credentials, Identity, NewSession, NewUser, Session, User};
+use crate::store::{AuthStore, StoreError, contains_pattern};
+use rows::{
+    CredentialsRow, IdentityRow, SESSION_COLUMNS, SessionRow, USER_COLUMNS, UserRow, timestamp,
+};
+
+/// Connections to the file: readers run side by side under WAL, writers take turns.
+const MAX_CONNECTIONS: u32 = 4;
+/// How long a write waits for another connection's write to finish before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Users and sessions in a SQLite file. Every write is a single statement, so a writer never
+/// holds a read snapshot it would have to upgrade, and concurrent writers wait for each other
+/// (up to the busy timeout) instead of failing.
+#[derive(Debug, Clone)]
+pub struct SqliteAuthStore {
+    pool: SqlitePool,
+}
+
+impl SqliteAuthStore {
+    /// Opens the database at `path`, creating it (and its directory) when missing, and brings
+    /// its schema up to date.
+    pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        let store = SqliteAuthStore::new(pool);
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A store on a pool whose connections enforce foreign keys.
+    pub fn new(pool: SqlitePool) -> Self {
+        SqliteAuthStore { pool }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::migrate!("./migrations-sqlite")
+            .run(&self.pool)
+            .await
+            .context("cannot migrate the auth database")
+    }
+
+    async fn credentials_where(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<Credentials>, StoreError> {
+        let row: Option<CredentialsRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users \
+             WHERE {column} = ?1 AND deleted_at IS NULL"
+        ))
+        .bind(value)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(Into::into))
+    }
+}
+
+impl AuthStore for SqliteAuthStore {
+    async fn insert_user(&self, user: NewUser) -> Result<User, StoreError> {
+        let row: UserRow = sqlx::query_as(&format!(
+            "INSERT INTO users (id, username, username_folded, email, email_folded, \
+             password_hash, first_name, last_name, display_name, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(user.id.hyphenated())
+        .bind(user.username)
+        .bind(user.username_folded)
+        .bind(user.email)
+        .bind(user.email_folded)
+        .bind(user.password_hash)
+        .bind(user.first_name)
+        .bind(user.last_name)
+        .bind(user.display_name)
+        .bind(timestamp(Utc::now()))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.into())
+    }
+
+    async fn credentials_by_username(
+        &self,
+        username_folded: &str,
+    ) -> Result<Option<Credentials>, StoreError> {
+        self.credentials_where("username_folded", username_folded)
+            .await
+    }
+
+    async fn credentials_by_email(
+        &self,
+        email_folded: &str,
+    ) -> Result<Option<Credentials>, StoreError> {
+        self.credentials_where("email_folded", email_folded).await
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND deleted_at IS NULL"
+        ))
+        .bind(id.hyphenated())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn users_by_ids(&self, ids: &[Uuid], numbers: &[i64]) -> Result<Vec<User>, StoreError> {
+        // Both lists travel as JSON arrays: one statement for any number of ids, with no
+        // limit on bound parameters to run into. Hyphenated UUIDs and integers need no escaping.
+        let ids = json_array(ids.iter().map(|id| format!("\"{}\"", id.hyphenated())));
+        let numbers = json_array(numbers.iter().map(i64::to_string));
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users \
+             WHERE (id IN (SELECT value FROM json_each(?1)) \
+                    OR number IN (SELECT value FROM json_each(?2))) \
+               AND deleted_at IS NULL ORDER BY number"
+        ))
+        .bind(ids)
+        .bind(numbers)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn search_users(&self, query_folded: &str, limit: u32) -> Result<Vec<User>, StoreError> {
+        // SQLite's LIKE ignores ASCII case, but both sides are folded already, so it matches
+        // exactly as Postgres's case-sensitive LIKE does.
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users \
+             WHERE username_folded LIKE ?1 ESCAPE '\\' AND deleted_at IS NULL \
+             ORDER BY number LIMIT ?2"
+        ))
+        .bind(contains_pattern(query_folded))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn insert_session(&self, session: NewSession) -> Result<Session, StoreError> {
+        let row: SessionRow = sqlx::query_as(&format!(
+            "INSERT INTO sessions (id, user_id, connection_id, device_id, platform, model, \
+             build, name, token_hash, created_at, last_seen_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(session.id.hyphenated())
+        .bind(session.user_id.hyphenated())
+        .bind(session.connection_id.hyphenated())
+        .bind(session.device_id)
+        .bind(session.platform)
+        .bind(session.model)
+        .bind(session.build)
+        .bind(session.name)
+        .bind(session.token_hash)
+        .bind(timestamp(Utc::now()))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.into())
+    }
+
+    async fn identity_by_connection(
+        &self,
+        connection_id: Uuid,
+    ) -> Result<Option<Identity>, StoreError> {
+        let row: Option<IdentityRow> = sqlx::query_as(
+            "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.connection_id = ?1 AND s.revoked_at IS NULL AND u.deleted_at IS NULL",
+        )
+        .bind(connection_id.hyphenated())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn revoke_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let connection_id: Option<Hyphenated> = sqlx::query_scalar(
+            "UPDATE sessions SET revoked_at = ?1 \
+             WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL RETURNING connection_id",
+        )
+        .bind(timestamp(Utc::now()))
+        .bind(session_id.hyphenated())
+        .bind(user_id.hyphenated())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(connection_id.map(Hyphenated::into_uuid))
+    }
+}
+
+fn json_array(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(","))
+}
+
+/// Names the taken value when a unique constraint refused the write, as the Postgres store
+/// does. SQLite names the column rather than the constraint:
+/// `UNIQUE constraint failed: users.username_folded`.
+fn store_error(error: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation()
+    {
+        match db.message().strip_prefix("UNIQUE constraint failed: ") {
+            Some("users.username_folded") => return StoreError::UsernameTaken,
+            Some("users.email_folded") => return StoreError::EmailTaken,
+            _ => {}
+        }
+    }
+    StoreError::Backend(Box::new(error))
+}

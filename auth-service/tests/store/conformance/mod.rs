@@ -1,0 +1,73 @@
+//! The behaviour every `AuthStore` must show, written once and run against each store.
+
+mod lookup;
+mod sessions;
+mod users;
+
+use auth_service::{AuthStore, NewSession, NewUser, User, fold};
+use uuid::Uuid;
+
+pub use lookup::*;
+pub use sessions::*;
+pub use users::*;
+
+crate::backends::conformance_tests!(
+    an_inserted_user_is_found_by_id_number_username_and_email,
+    unknown_users_and_connections_are_not_found,
+    a_taken_username_is_refused_whatever_its_case,
+    a_taken_email_is_refused_whatever_its_case,
+    numbers_are_distinct_and_increasing,
+    racing_inserts_of_one_username_leave_one_user,
+    concurrent_inserts_all_succeed_with_distinct_numbers,
+    users_by_ids_and_numbers_leave_unknown_ones_out,
+    search_is_contains_and_case_insensitive_in_any_script,
+    search_treats_wildcards_as_text,
+    a_session_resolves_until_it_is_revoked,
+    sessions_of_one_user_are_revoked_one_by_one,
+    a_session_of_an_unknown_user_is_refused,
+);
+
+/// A user to insert, folded as the service folds; the password hash names the user.
+pub fn new_user(username: &str, email: Option<&str>) -> NewUser {
+    NewUser {
+        id: Uuid::new_v4(),
+        username: username.to_owned(),
+        username_folded: fold(username),
+        email: email.map(str::to_owned),
+        email_folded: email.map(fold),
+        password_hash: format!("hash of {username}"),
+        first_name: "Первый".to_owned(),
+        last_name: "Last".to_owned(),
+        display_name: format!("{username} shown"),
+    }
+}
+
+pub async fn insert(store: &impl AuthStore, username: &str, email: Option<&str>) -> User {
+    store
+        .insert_user(new_user(username, email))
+        .await
+        .unwrap_or_else(|error| panic!("cannot insert {username}: {error:?}"))
+}
+
+pub fn new_session(user_id: Uuid, name: &str) -> NewSession {
+    NewSession {
+        id: Uuid::new_v4(),
+        user_id,
+        connection_id: Uuid::new_v4(),
+        device_id: format!("device of {name}"),
+        platform: "ios".to_owned(),
+        model: "iPhone".to_owned(),
+        build: 42,
+        name: name.to_owned(),
+        token_hash: Uuid::new_v4().simple().to_string(),
+    }
+}
+
+pub fn usernames(users: &[User]) -> Vec<&str> {
+    users.iter().map(|user| user.username.as_str()).collect()
+}
+
+/// Everyone stored, by searching for the empty string.
+pub async fn everyone(store: &impl AuthStore) -> Vec<User> {
+    store.search_users("", 1000).await.expect("search works")
+}

@@ -1,0 +1,76 @@
+//! Sessions: what comes back, resolving a connection id, and revocation.
+
+use auth_service::{AuthStore, Identity, StoreError};
+use chrono::{TimeDelta, Utc};
+use uuid::Uuid;
+
+use super::{insert, new_session};
+
+pub async fn a_session_resolves_until_it_is_revoked(store: impl AuthStore) {
+    let user = insert(&store, "Вася", None).await;
+    let new = new_session(user.id, "Васин телефон");
+    let session = store.insert_session(new.clone()).await.expect("insert");
+    assert_eq!(
+        (session.id, session.user_id, session.connection_id),
+        (new.id, user.id, new.connection_id)
+    );
+    assert_eq!(session.device_id, "device of Васин телефон");
+    assert_eq!(
+        (session.platform.as_str(), session.model.as_str()),
+        ("ios", "iPhone")
+    );
+    assert_eq!(
+        (session.build, session.name.as_str()),
+        (42, "Васин телефон")
+    );
+    assert!(session.created_at > Utc::now() - TimeDelta::seconds(5));
+
+    let identity = Identity {
+        user_id: user.id,
+        user_number: user.number,
+        username: "Вася".to_owned(),
+        session_id: Some(session.id),
+    };
+    let resolved = store.identity_by_connection(session.connection_id).await;
+    assert_eq!(resolved.expect("resolve"), Some(identity.clone()));
+
+    // Someone else's session is not theirs to revoke.
+    let other = insert(&store, "Петя", None).await;
+    let revoked = store.revoke_session(other.id, session.id).await;
+    assert_eq!(revoked.expect("revoke"), None);
+    let resolved = store.identity_by_connection(session.connection_id).await;
+    assert_eq!(resolved.expect("resolve"), Some(identity));
+
+    let revoked = store.revoke_session(user.id, session.id).await;
+    assert_eq!(revoked.expect("revoke"), Some(session.connection_id));
+    let resolved = store.identity_by_connection(session.connection_id).await;
+    assert_eq!(resolved.expect("resolve"), None);
+    let revoked = store.revoke_session(user.id, session.id).await;
+    assert_eq!(revoked.expect("revoke"), None, "a session is revoked once");
+}
+
+pub async fn sessions_of_one_user_are_revoked_one_by_one(store: impl AuthStore) {
+    let user = insert(&store, "alice", None).await;
+    let phone = store.insert_session(new_session(user.id, "phone")).await;
+    let laptop = store.insert_session(new_session(user.id, "laptop")).await;
+    let (phone, laptop) = (phone.expect("insert"), laptop.expect("insert"));
+
+    let revoked = store.revoke_session(user.id, phone.id).await;
+    assert_eq!(revoked.expect("revoke"), Some(phone.connection_id));
+    let resolved = store.identity_by_connection(phone.connection_id).await;
+    assert_eq!(resolved.expect("resolve"), None);
+    let resolved = store.identity_by_connection(laptop.connection_id).await;
+    let identity = resolved
+        .expect("resolve")
+        .expect("the other session lives on");
+    assert_eq!(identity.session_id, Some(laptop.id));
+}
+
+pub async fn a_session_of_an_unknown_user_is_refused(store: impl AuthStore) {
+    let session = new_session(Uuid::new_v4(), "phone");
+    let connection_id = session.connection_id;
+    let result = store.insert_session(session).await;
+    assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
+    let resolved = store.identity_by_connection(connection_id).await;
+    assert_eq!(resolved.expect("resolve"), None);
+}
