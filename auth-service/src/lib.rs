@@ -19,10 +19,6 @@ use std::future::Future;
 use anyhow::Context;
 use chat_proto::auth::auth_server::AuthServer;
 use tokio::net::TcpListener;
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
-use tonic_health::ServingStatus;
 
 pub use config::{Config, JwtSecret, LogFormat, MIN_SECRET_BYTES};
 pub use error::{AuthError, ERROR_CODE_KEY, error_code};
@@ -55,44 +51,5 @@ pub async fn serve<S: AuthStore>(
     service: AuthService<S>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<AuthServer<AuthService<S>>>().await;
-
-    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
-    let drain = async move {
-        shutdown.await;
-        health
-            .set_service_status("", ServingStatus::NotServing)
-            .await;
-        health.set_not_serving::<AuthServer<AuthService<S>>>().await;
-        tracing::info!("auth service draining");
-        let _ = draining_tx.send(());
-    };
-    let incoming = TcpListenerStream::new(listener).map(|connection| {
-        if let Ok(stream) = &connection
-            && let Err(error) = stream.set_nodelay(true)
-        {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-        connection
-    });
-    let server = Server::builder()
-        .add_service(health_service)
-        .add_service(AuthServer::new(service))
-        .serve_with_incoming_shutdown(incoming, drain);
-
-    let grace = async {
-        // An error means the drain future was dropped: the server is already done.
-        if draining_rx.await.is_ok() {
-            tokio::time::sleep(service_runtime::shutdown::DRAIN_GRACE).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        served = server => served.context("auth gRPC server failed")?,
-        () = grace => tracing::warn!("drain grace elapsed; dropping calls still in flight"),
-    }
-    tracing::info!("auth service stopped");
-    Ok(())
+    service_runtime::grpc::serve(listener, AuthServer::new(service), shutdown).await
 }
