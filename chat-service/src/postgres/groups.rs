@@ -140,8 +140,9 @@ pub async fn get(pool: &PgPool, user: Uuid, conversation: Uuid) -> StoreResult<C
     }
 }
 
-/// Locks the group's row (so membership changes of one group are serialized) and reads what
-/// the rules need.
+/// Locks the group's row (so membership changes of one group are serialized) and the two
+/// people's member rows (so that their receipts fall wholly before or after the change), and
+/// reads what the rules need.
 async fn lock_membership(
     conn: &mut PgConnection,
     actor: Uuid,
@@ -163,7 +164,7 @@ async fn lock_membership(
     }
     let rows = sqlx::query(
         "SELECT user_id, left_at IS NULL AS active FROM members \
-         WHERE conversation_id = $1 AND user_id IN ($2, $3)",
+         WHERE conversation_id = $1 AND user_id IN ($2, $3) FOR UPDATE",
     )
     .bind(conversation)
     .bind(actor)

@@ -146,22 +146,26 @@ pub async fn mark(
     .ok_or(ChatError::MessageNotFound)?;
     let found: Message = message(&row)?;
     let conversation: Uuid = row.try_get("conversation_id")?;
+    // A removal locks the member's row before it takes its time, and so does a receipt: the
+    // receipt (its check and its time) falls wholly before or after a removal.
+    sqlx::query("SELECT 1 FROM members WHERE conversation_id = $1 AND user_id = $2 FOR UPDATE")
+        .bind(conversation)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
     ensure_member(&mut tx, user, conversation).await?;
     let now = Utc::now();
-    // Watermarks only move forward; reading a message also means it was delivered. `left_at`
-    // is checked again here: a removal may have committed since the check above.
+    // Watermarks only move forward; reading a message also means it was delivered.
     let sql = match kind {
         ReceiptKind::Delivered => {
             "UPDATE members SET last_delivered_seq = $3, delivered_at = $4 \
-             WHERE conversation_id = $1 AND user_id = $2 AND left_at IS NULL \
-             AND last_delivered_seq < $3"
+             WHERE conversation_id = $1 AND user_id = $2 AND last_delivered_seq < $3"
         }
         ReceiptKind::Read => {
             "UPDATE members SET last_read_seq = $3, read_at = $4, \
              last_delivered_seq = GREATEST(last_delivered_seq, $3), \
              delivered_at = CASE WHEN last_delivered_seq < $3 THEN $4 ELSE delivered_at END \
-             WHERE conversation_id = $1 AND user_id = $2 AND left_at IS NULL \
-             AND last_read_seq < $3"
+             WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3"
         }
     };
     let advanced = sqlx::query(sql)
