@@ -1,14 +1,14 @@
 //! Catch-up in Postgres: one time-ordered feed of a user's conversations — membership events,
 //! messages, and the receipts others gave to the user's messages — read in keyset pages.
 
-use chat_proto::chat::conversation_event::Kind;
-use chat_proto::chat::{CatchUpResponse, ConversationEvent, GroupCreated, MemberChanged, Receipt};
+use chat_proto::chat::CatchUpResponse;
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use super::rows::{conversations_with_members, message, ms};
-use crate::feed::{RANK_DELIVERED, RANK_EVENT, RANK_MESSAGE, RANK_READ};
+use super::rows::{conversations_with_members, message};
+use crate::feed::{FeedPage, FeedRow, MAX_PAGE, start};
 use crate::store::{FeedCursor, StoreResult};
 
 const FEED_SQL: &str = "
@@ -53,12 +53,8 @@ pub async fn catch_up(
     cursor: Option<FeedCursor>,
     limit: u32,
 ) -> StoreResult<CatchUpResponse> {
-    let limit = limit.clamp(1, 1000);
-    let start = cursor.unwrap_or(FeedCursor {
-        at: since,
-        rank: -1,
-        order: -1,
-    });
+    let limit = limit.clamp(1, MAX_PAGE);
+    let start = start(since, cursor);
     let mut conn = pool.acquire().await?;
     let rows = sqlx::query(FEED_SQL)
         .bind(user)
@@ -68,91 +64,30 @@ pub async fn catch_up(
         .bind(start.order)
         .bind(i64::from(limit) + 1)
         .fetch_all(&mut *conn)
-        .await?;
-    let more = rows.len() > limit as usize;
-    let mut events = Vec::with_capacity(rows.len().min(limit as usize));
-    let mut last = None;
-    let mut created = Vec::new();
-    for row in rows.iter().take(limit as usize) {
-        let at: DateTime<Utc> = row.try_get("at")?;
-        let rank: i32 = row.try_get("rank")?;
-        let order: i64 = row.try_get("ord")?;
-        last = Some(FeedCursor { at, rank, order });
-        let conversation_id: Uuid = row.try_get("conversation_id")?;
-        let subject = || -> Result<String, sqlx::Error> {
-            Ok(row
-                .try_get::<Option<Uuid>, _>("subject_id")?
-                .map(|id| id.to_string())
-                .unwrap_or_default())
-        };
-        let kind = match rank {
-            RANK_MESSAGE => Kind::Message(message(row)?),
-            RANK_DELIVERED | RANK_READ => {
-                let receipt = Receipt {
-                    message_id: row.try_get::<Uuid, _>("id")?.to_string(),
-                    seq: row.try_get("seq")?,
-                    user_id: subject()?,
-                    sender_id: user.to_string(),
-                };
-                if rank == RANK_DELIVERED {
-                    Kind::Delivered(receipt)
-                } else {
-                    Kind::Read(receipt)
-                }
-            }
-            RANK_EVENT => {
-                let actor = row
-                    .try_get::<Option<Uuid>, _>("actor_id")?
-                    .map(|id| id.to_string())
-                    .unwrap_or_default();
-                match row.try_get::<String, _>("event_kind")?.as_str() {
-                    "group_created" => {
-                        created.push((events.len(), conversation_id));
-                        Kind::GroupCreated(GroupCreated {
-                            name: String::new(),
-                            owner_id: actor,
-                            member_ids: Vec::new(),
-                        })
-                    }
-                    "member_joined" => Kind::MemberJoined(MemberChanged {
-                        user_id: subject()?,
-                        actor_id: actor,
-                    }),
-                    _ => Kind::MemberLeft(MemberChanged {
-                        user_id: subject()?,
-                        actor_id: actor,
-                    }),
-                }
-            }
-            _ => continue,
-        };
-        events.push(ConversationEvent {
-            conversation_id: conversation_id.to_string(),
-            at_ms: ms(at),
-            kind: Some(kind),
-        });
-    }
-    // Group-created events carry the group's name and (current) members.
-    if !created.is_empty() {
-        let ids: Vec<Uuid> = created.iter().map(|(_, id)| *id).collect();
-        let groups = conversations_with_members(&mut conn, &ids).await?;
-        for (index, id) in created {
-            let id = id.to_string();
-            if let (Some(group), Some(Kind::GroupCreated(event))) = (
-                groups.iter().find(|g| g.id == id),
-                events[index].kind.as_mut(),
-            ) {
-                event.name = group.name.clone();
-                event.member_ids = group.members.iter().map(|m| m.user_id.clone()).collect();
-            }
-        }
-    }
-    let next_cursor = match (more, last) {
-        (true, Some(cursor)) => crate::feed::encode_cursor(cursor),
-        _ => String::new(),
+        .await?
+        .iter()
+        .map(feed_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let page = FeedPage::assemble(user, rows, limit)?;
+    let created = page.created_groups();
+    let groups = if created.is_empty() {
+        Vec::new()
+    } else {
+        conversations_with_members(&mut conn, &created).await?
     };
-    Ok(CatchUpResponse {
-        events,
-        next_cursor,
+    Ok(page.finish(&groups))
+}
+
+fn feed_row(row: &PgRow) -> Result<FeedRow, sqlx::Error> {
+    let has_message = row.try_get::<Option<Uuid>, _>("id")?.is_some();
+    Ok(FeedRow {
+        at: row.try_get("at")?,
+        rank: row.try_get("rank")?,
+        order: row.try_get("ord")?,
+        conversation: row.try_get("conversation_id")?,
+        event_kind: row.try_get("event_kind")?,
+        subject: row.try_get("subject_id")?,
+        actor: row.try_get("actor_id")?,
+        message: has_message.then(|| message(row)).transpose()?,
     })
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::rows::{conversations_with_members, ms};
 use crate::error::ChatError;
+use crate::records;
 use crate::rules::{self, Membership};
 use crate::store::{NewGroup, StoreResult};
 
@@ -25,22 +26,10 @@ pub async fn create(pool: &PgPool, group: NewGroup) -> StoreResult<Conversation>
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let mut members = vec![group.creator];
-    for member in &group.members {
-        if !members.contains(member) {
-            members.push(*member);
-        }
-    }
-    let roles: Vec<&str> = members
-        .iter()
-        .map(|m| {
-            if *m == group.creator {
-                "owner"
-            } else {
-                "member"
-            }
-        })
-        .collect();
+    let (members, roles): (Vec<Uuid>, Vec<&str>) =
+        records::initial_members(group.creator, &group.members)
+            .into_iter()
+            .unzip();
     sqlx::query(
         "INSERT INTO members (conversation_id, user_id, role, joined_at) \
          SELECT $1, u.user_id, u.role, $4 FROM UNNEST($2::uuid[], $3::text[]) AS u(user_id, role) \
@@ -128,16 +117,8 @@ pub async fn list(pool: &PgPool, user: Uuid) -> StoreResult<Vec<Conversation>> {
 
 pub async fn get(pool: &PgPool, user: Uuid, conversation: Uuid) -> StoreResult<Conversation> {
     let mut conn = pool.acquire().await?;
-    let found = conversations_with_members(&mut conn, &[conversation])
-        .await?
-        .pop();
-    let found = found.ok_or(ChatError::ConversationNotFound)?;
-    let user = user.to_string();
-    if found.is_public || found.members.iter().any(|m| m.user_id == user) {
-        Ok(found)
-    } else {
-        Err(ChatError::NotAMember)
-    }
+    let found = conversations_with_members(&mut conn, &[conversation]).await?;
+    records::readable(found.into_iter().next(), user)
 }
 
 /// Locks the group's row (so membership changes of one group are serialized) and the two

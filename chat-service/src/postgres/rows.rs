@@ -1,10 +1,11 @@
 //! Reading conversations and messages out of Postgres rows.
 
-use chat_proto::chat::{Conversation, ConversationKind, Member, Message};
-use chrono::{DateTime, Utc};
+use chat_proto::chat::{Conversation, Message};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgExecutor, Row};
 use uuid::Uuid;
+
+use crate::records::{self, ConversationRecord, MemberRecord, MessageRecord};
 
 pub const CONVERSATION_COLUMNS: &str = "id, number, kind, name, owner_id, is_public, external_id, \
      last_seq, created_at, updated_at";
@@ -12,56 +13,36 @@ pub const CONVERSATION_COLUMNS: &str = "id, number, kind, name, owner_id, is_pub
 pub const MESSAGE_COLUMNS: &str = "id, number, conversation_id, seq, sender_id, body, \
      client_message_id, signature, created_at";
 
-pub fn ms(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
+pub use crate::records::ms;
 
-fn kind_from_name(name: &str) -> ConversationKind {
-    match name {
-        "direct" => ConversationKind::Direct,
-        "bot" => ConversationKind::Bot,
-        _ => ConversationKind::Group,
-    }
-}
-
-pub fn conversation(row: &PgRow) -> Result<Conversation, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
-    Ok(Conversation {
-        id: row.try_get::<Uuid, _>("id")?.to_string(),
+pub fn conversation(row: &PgRow) -> Result<ConversationRecord, sqlx::Error> {
+    Ok(ConversationRecord {
+        id: row.try_get("id")?,
         number: row.try_get("number")?,
-        kind: kind_from_name(&kind).into(),
+        kind: row.try_get("kind")?,
         name: row.try_get("name")?,
-        owner_id: row
-            .try_get::<Option<Uuid>, _>("owner_id")?
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
+        owner: row.try_get("owner_id")?,
         is_public: row.try_get("is_public")?,
-        external_id: row
-            .try_get::<Option<String>, _>("external_id")?
-            .unwrap_or_default(),
-        created_at_ms: ms(row.try_get("created_at")?),
-        updated_at_ms: ms(row.try_get("updated_at")?),
+        external_id: row.try_get("external_id")?,
         last_seq: row.try_get("last_seq")?,
-        members: Vec::new(),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
 pub fn message(row: &PgRow) -> Result<Message, sqlx::Error> {
-    Ok(Message {
-        id: row.try_get::<Uuid, _>("id")?.to_string(),
+    Ok(MessageRecord {
+        id: row.try_get("id")?,
         number: row.try_get("number")?,
-        conversation_id: row.try_get::<Uuid, _>("conversation_id")?.to_string(),
+        conversation: row.try_get("conversation_id")?,
         seq: row.try_get("seq")?,
-        sender_id: row.try_get::<Uuid, _>("sender_id")?.to_string(),
+        sender: row.try_get("sender_id")?,
         body: row.try_get("body")?,
-        created_at_ms: ms(row.try_get("created_at")?),
-        client_message_id: row
-            .try_get::<Option<String>, _>("client_message_id")?
-            .unwrap_or_default(),
-        signature: row
-            .try_get::<Option<String>, _>("signature")?
-            .unwrap_or_default(),
-    })
+        client_message_id: row.try_get("client_message_id")?,
+        signature: row.try_get("signature")?,
+        created_at: row.try_get("created_at")?,
+    }
+    .into())
 }
 
 /// Loads conversations with their current members, in the order of `ids`.
@@ -69,17 +50,16 @@ pub async fn conversations_with_members(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<Conversation>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
+    let conversations = sqlx::query(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations \
          WHERE id = ANY($1) AND deleted_at IS NULL"
     ))
     .bind(ids)
     .fetch_all(&mut *conn)
-    .await?;
-    let mut conversations = rows
-        .iter()
-        .map(conversation)
-        .collect::<Result<Vec<_>, _>>()?;
+    .await?
+    .iter()
+    .map(conversation)
+    .collect::<Result<Vec<_>, _>>()?;
     let members = sqlx::query(
         "SELECT conversation_id, user_id, role, joined_at, last_delivered_seq, last_read_seq \
          FROM members WHERE conversation_id = ANY($1) AND left_at IS NULL \
@@ -87,22 +67,20 @@ pub async fn conversations_with_members(
     )
     .bind(ids)
     .fetch_all(&mut *conn)
-    .await?;
-    for row in &members {
-        let conversation_id = row.try_get::<Uuid, _>("conversation_id")?.to_string();
-        if let Some(conversation) = conversations.iter_mut().find(|c| c.id == conversation_id) {
-            conversation.members.push(Member {
-                user_id: row.try_get::<Uuid, _>("user_id")?.to_string(),
-                role: row.try_get("role")?,
-                joined_at_ms: ms(row.try_get("joined_at")?),
-                last_delivered_seq: row.try_get("last_delivered_seq")?,
-                last_read_seq: row.try_get("last_read_seq")?,
-            });
-        }
-    }
-    let position = |c: &Conversation| ids.iter().position(|id| id.to_string() == c.id);
-    conversations.sort_by_key(position);
-    Ok(conversations)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(MemberRecord {
+            conversation: row.try_get("conversation_id")?,
+            user: row.try_get("user_id")?,
+            role: row.try_get("role")?,
+            joined_at: row.try_get("joined_at")?,
+            last_delivered_seq: row.try_get("last_delivered_seq")?,
+            last_read_seq: row.try_get("last_read_seq")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(records::with_members(conversations, members, ids))
 }
 
 /// The current members' ids of a conversation.

@@ -1,0 +1,94 @@
+//! Catch-up in SQLite: the same feed query as Postgres' (membership events, messages, and the
+//! receipts others gave to the user's messages), read in keyset pages.
+
+use chat_proto::chat::CatchUpResponse;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+use super::rows::{conversations_with_members, message, micros, optional_uuid, time, uuid};
+use crate::feed::{FeedPage, FeedRow, MAX_PAGE, start};
+use crate::store::{FeedCursor, StoreResult};
+
+// Row values compare left to right, exactly like Postgres' `(a, b, c) > (x, y, z)`.
+const FEED_SQL: &str = "
+WITH mine AS (
+    SELECT conversation_id, left_at FROM members
+    WHERE user_id = $1 AND (left_at IS NULL OR left_at >= $2)
+), feed AS (
+    SELECT e.created_at AS at, 0 AS rank, e.id AS ord, e.conversation_id, e.kind AS event_kind,
+           e.user_id AS subject_id, e.actor_id, NULL AS message_id
+    FROM conversation_events e JOIN mine USING (conversation_id)
+    WHERE e.created_at >= $2 AND (mine.left_at IS NULL OR e.created_at <= mine.left_at)
+    UNION ALL
+    SELECT m.created_at, 1, m.number, m.conversation_id, 'message', NULL, NULL, m.id
+    FROM messages m JOIN mine USING (conversation_id)
+    WHERE m.created_at >= $2 AND (mine.left_at IS NULL OR m.created_at <= mine.left_at)
+      AND m.deleted_at IS NULL
+    UNION ALL
+    SELECT r.delivered_at, 2, m.number, r.conversation_id, 'delivered', r.user_id, NULL, m.id
+    FROM members r JOIN mine USING (conversation_id)
+    JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq = r.last_delivered_seq
+    WHERE r.delivered_at >= $2 AND r.user_id <> $1 AND m.sender_id = $1
+      AND (mine.left_at IS NULL OR r.delivered_at <= mine.left_at)
+    UNION ALL
+    SELECT r.read_at, 3, m.number, r.conversation_id, 'read', r.user_id, NULL, m.id
+    FROM members r JOIN mine USING (conversation_id)
+    JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq = r.last_read_seq
+    WHERE r.read_at >= $2 AND r.user_id <> $1 AND m.sender_id = $1
+      AND (mine.left_at IS NULL OR r.read_at <= mine.left_at)
+)
+SELECT feed.at, feed.rank, feed.ord, feed.conversation_id, feed.event_kind, feed.subject_id,
+       feed.actor_id, msg.id, msg.number, msg.seq, msg.sender_id, msg.body,
+       msg.client_message_id, msg.signature, msg.created_at
+FROM feed LEFT JOIN messages msg ON msg.id = feed.message_id
+WHERE (feed.at, feed.rank, feed.ord) > ($3, $4, $5)
+ORDER BY feed.at, feed.rank, feed.ord
+LIMIT $6";
+
+pub async fn catch_up(
+    reader: &SqlitePool,
+    user: Uuid,
+    since: DateTime<Utc>,
+    cursor: Option<FeedCursor>,
+    limit: u32,
+) -> StoreResult<CatchUpResponse> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let start = start(since, cursor);
+    let mut conn = reader.acquire().await?;
+    let rows = sqlx::query(FEED_SQL)
+        .bind(user.hyphenated())
+        .bind(micros(since))
+        .bind(micros(start.at))
+        .bind(start.rank)
+        .bind(start.order)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(feed_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let page = FeedPage::assemble(user, rows, limit)?;
+    let created = page.created_groups();
+    let groups = if created.is_empty() {
+        Vec::new()
+    } else {
+        conversations_with_members(&mut conn, &created).await?
+    };
+    Ok(page.finish(&groups))
+}
+
+fn feed_row(row: &SqliteRow) -> Result<FeedRow, sqlx::Error> {
+    let has_message = row.try_get::<Option<String>, _>("id")?.is_some();
+    Ok(FeedRow {
+        at: time(row, "at")?,
+        rank: row.try_get("rank")?,
+        order: row.try_get("ord")?,
+        conversation: uuid(row, "conversation_id")?,
+        event_kind: row.try_get("event_kind")?,
+        subject: optional_uuid(row, "subject_id")?,
+        actor: optional_uuid(row, "actor_id")?,
+        message: has_message.then(|| message(row)).transpose()?,
+    })
+}

@@ -1,0 +1,217 @@
+//! Groups in SQLite: creation, joining, leaving, listing.
+
+use chat_proto::chat::{Conversation, MembershipChange};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use uuid::Uuid;
+
+use super::rows::{conversations_with_members, micros, uuid};
+use super::write;
+use crate::error::ChatError;
+use crate::records::{self, ms};
+use crate::rules::{self, Membership};
+use crate::store::{NewGroup, StoreResult};
+
+pub async fn create(writer: &SqlitePool, group: NewGroup) -> StoreResult<Conversation> {
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let mut tx = write(writer).await?;
+    sqlx::query(
+        "INSERT INTO conversations (id, kind, name, owner_id, is_public, created_at, updated_at) \
+         VALUES ($1, 'group', $2, $3, $4, $5, $5)",
+    )
+    .bind(id.hyphenated())
+    .bind(&group.name)
+    .bind(group.creator.hyphenated())
+    .bind(group.is_public)
+    .bind(micros(now))
+    .execute(&mut *tx)
+    .await?;
+    for (user, role) in records::initial_members(group.creator, &group.members) {
+        sqlx::query(
+            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(id.hyphenated())
+        .bind(user.hyphenated())
+        .bind(role)
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    record_event(&mut tx, id, "group_created", None, group.creator, now).await?;
+    let conversation = conversations_with_members(&mut tx, &[id]).await?.pop();
+    tx.commit().await?;
+    conversation.ok_or(ChatError::ConversationNotFound)
+}
+
+pub async fn join(
+    writer: &SqlitePool,
+    actor: Uuid,
+    conversation: Uuid,
+    user: Uuid,
+) -> StoreResult<MembershipChange> {
+    let mut tx = write(writer).await?;
+    let state = membership(&mut tx, actor, conversation, user).await?;
+    rules::may_join(actor, user, &state)?;
+    let now = Utc::now();
+    let changed = !state.user_is_member;
+    if changed {
+        sqlx::query(
+            "INSERT INTO members (conversation_id, user_id, role, joined_at) \
+             VALUES ($1, $2, 'member', $3) \
+             ON CONFLICT (conversation_id, user_id) DO UPDATE SET joined_at = $3, left_at = NULL",
+        )
+        .bind(conversation.hyphenated())
+        .bind(user.hyphenated())
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await?;
+        record_event(
+            &mut tx,
+            conversation,
+            "member_joined",
+            Some(user),
+            actor,
+            now,
+        )
+        .await?;
+    }
+    finish_change(tx, conversation, changed, now).await
+}
+
+pub async fn leave(
+    writer: &SqlitePool,
+    actor: Uuid,
+    conversation: Uuid,
+    user: Uuid,
+) -> StoreResult<MembershipChange> {
+    let mut tx = write(writer).await?;
+    let state = membership(&mut tx, actor, conversation, user).await?;
+    rules::may_remove(actor, user, &state)?;
+    let now = Utc::now();
+    sqlx::query("UPDATE members SET left_at = $3 WHERE conversation_id = $1 AND user_id = $2")
+        .bind(conversation.hyphenated())
+        .bind(user.hyphenated())
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await?;
+    record_event(&mut tx, conversation, "member_left", Some(user), actor, now).await?;
+    finish_change(tx, conversation, true, now).await
+}
+
+pub async fn list(reader: &SqlitePool, user: Uuid) -> StoreResult<Vec<Conversation>> {
+    let mut conn = reader.acquire().await?;
+    let ids = sqlx::query(
+        "SELECT c.id FROM conversations c JOIN members m ON m.conversation_id = c.id \
+         WHERE m.user_id = $1 AND m.left_at IS NULL AND c.deleted_at IS NULL \
+         ORDER BY c.updated_at DESC, c.number DESC",
+    )
+    .bind(user.hyphenated())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| uuid(row, "id"))
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(conversations_with_members(&mut conn, &ids).await?)
+}
+
+pub async fn get(reader: &SqlitePool, user: Uuid, conversation: Uuid) -> StoreResult<Conversation> {
+    let mut conn = reader.acquire().await?;
+    let found = conversations_with_members(&mut conn, &[conversation]).await?;
+    records::readable(found.into_iter().next(), user)
+}
+
+/// Reads what the rules need. The caller's `BEGIN IMMEDIATE` already holds SQLite's one write
+/// lock, so nothing changes the group until the transaction ends.
+async fn membership(
+    conn: &mut SqliteConnection,
+    actor: Uuid,
+    conversation: Uuid,
+    user: Uuid,
+) -> StoreResult<Membership> {
+    let row = sqlx::query(
+        "SELECT kind, is_public, owner_id FROM conversations \
+         WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(conversation.hyphenated())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(ChatError::ConversationNotFound)?;
+    if row.try_get::<String, _>("kind")? != "group" {
+        return Err(ChatError::WrongKind(
+            "members can only join or leave groups".into(),
+        ));
+    }
+    let rows = sqlx::query(
+        "SELECT user_id, left_at IS NULL AS active FROM members \
+         WHERE conversation_id = $1 AND user_id IN ($2, $3)",
+    )
+    .bind(conversation.hyphenated())
+    .bind(actor.hyphenated())
+    .bind(user.hyphenated())
+    .fetch_all(&mut *conn)
+    .await?;
+    let status = |who: Uuid| -> StoreResult<Option<bool>> {
+        for row in &rows {
+            if uuid(row, "user_id")? == who {
+                return Ok(Some(row.try_get("active")?));
+            }
+        }
+        Ok(None)
+    };
+    let (actor_status, user_status) = (status(actor)?, status(user)?);
+    Ok(Membership {
+        is_public: row.try_get("is_public")?,
+        owner: super::rows::optional_uuid(&row, "owner_id")?,
+        actor_is_member: actor_status == Some(true),
+        user_is_member: user_status == Some(true),
+        user_was_member: user_status == Some(false),
+    })
+}
+
+async fn record_event(
+    conn: &mut SqliteConnection,
+    conversation: Uuid,
+    kind: &str,
+    user: Option<Uuid>,
+    actor: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO conversation_events (conversation_id, kind, user_id, actor_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(conversation.hyphenated())
+    .bind(kind)
+    .bind(user.map(|user| user.hyphenated()))
+    .bind(actor.hyphenated())
+    .bind(micros(at))
+    .execute(&mut *conn)
+    .await?;
+    if kind != "group_created" {
+        sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = $1")
+            .bind(conversation.hyphenated())
+            .bind(micros(at))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn finish_change(
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    conversation: Uuid,
+    changed: bool,
+    at: DateTime<Utc>,
+) -> StoreResult<MembershipChange> {
+    let found = conversations_with_members(&mut tx, &[conversation])
+        .await?
+        .pop();
+    tx.commit().await?;
+    Ok(MembershipChange {
+        conversation: Some(found.ok_or(ChatError::ConversationNotFound)?),
+        changed,
+        at_ms: ms(at),
+    })
+}

@@ -1,0 +1,150 @@
+//! The SQLite backend of the chat store, for the single-process mode: one database file, the
+//! same tables and rules as Postgres.
+//!
+//! SQLite has one writer at a time. Writes go through a pool of one connection and start with
+//! `BEGIN IMMEDIATE`, which takes the write lock before the transaction reads anything: writers
+//! queue instead of failing with `SQLITE_BUSY` on a lock upgrade, and what a write transaction
+//! reads cannot change under it. Reads use a pool of their own and, in WAL mode, never wait for
+//! the writer.
+
+mod feed;
+mod groups;
+mod messages;
+mod rows;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use chat_proto::chat::{
+    CatchUpResponse, Conversation, MembershipChange, MessagePage, ReceiptResponse,
+    SendMessageResponse,
+};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::store::{
+    ChatStore, FeedCursor, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
+};
+
+/// Connections that read while the writer writes.
+const READERS: u32 = 4;
+
+#[derive(Clone)]
+pub struct SqliteChatStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteChatStore {
+    /// Opens (creating it and its directory if needed) the database file at `path` and brings
+    /// its schema up to date.
+    pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // A send is acknowledged after its commit: FULL syncs the WAL at every commit, so
+            // an acknowledged message survives a power cut, not only a crash of the process.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let cannot_open = || format!("cannot open the SQLite database {}", path.display());
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(cannot_open)?;
+        sqlx::migrate!("./migrations-sqlite")
+            .run(&writer)
+            .await
+            .with_context(|| format!("cannot migrate {}", path.display()))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options)
+            .await
+            .with_context(cannot_open)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Closes every connection, after the calls in flight finish.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Starts a write transaction holding SQLite's write lock from its first statement.
+async fn write(writer: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    writer.begin_with("BEGIN IMMEDIATE").await
+}
+
+impl ChatStore for SqliteChatStore {
+    async fn create_group(&self, group: NewGroup) -> StoreResult<Conversation> {
+        groups::create(&self.writer, group).await
+    }
+
+    async fn join_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+        user: Uuid,
+    ) -> StoreResult<MembershipChange> {
+        groups::join(&self.writer, actor, conversation, user).await
+    }
+
+    async fn leave_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+        user: Uuid,
+    ) -> StoreResult<MembershipChange> {
+        groups::leave(&self.writer, actor, conversation, user).await
+    }
+
+    async fn list_conversations(&self, user: Uuid) -> StoreResult<Vec<Conversation>> {
+        groups::list(&self.reader, user).await
+    }
+
+    async fn get_conversation(&self, user: Uuid, conversation: Uuid) -> StoreResult<Conversation> {
+        groups::get(&self.reader, user, conversation).await
+    }
+
+    async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {
+        messages::send(&self.writer, message).await
+    }
+
+    async fn list_messages(
+        &self,
+        user: Uuid,
+        conversation: Uuid,
+        range: MessageRange,
+    ) -> StoreResult<MessagePage> {
+        messages::list(&self.reader, user, conversation, range).await
+    }
+
+    async fn mark(
+        &self,
+        user: Uuid,
+        message: Uuid,
+        kind: ReceiptKind,
+    ) -> StoreResult<ReceiptResponse> {
+        messages::mark(&self.writer, user, message, kind).await
+    }
+
+    async fn catch_up(
+        &self,
+        user: Uuid,
+        since: DateTime<Utc>,
+        cursor: Option<FeedCursor>,
+        limit: u32,
+    ) -> StoreResult<CatchUpResponse> {
+        feed::catch_up(&self.reader, user, since, cursor, limit).await
+    }
+}
