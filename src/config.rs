@@ -1,0 +1,50 @@
+//! Options of the single-process server: every flag is also an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "chat-backend",
+    about = "The whole chat backend in one process: SQLite and in-memory presence by default, \
+             Postgres and Redis when their URLs are given"
+)]
+pub struct Options {
+    /// Address the public HTTP and WebSocket API listens on.
+    #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// Where the SQLite files (and the generated JWT secret) live.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Base URL clients reach the server at; `messaging_url` is built from it. Defaults to the
+    /// listen address.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Postgres URL: keep users, conversations and messages in Postgres instead of SQLite.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Redis URL: keep presence and relay events through Redis instead of memory.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel.
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "chat:")]
+    pub redis_key_prefix: String,
+    /// HMAC secret for access tokens (at least 32 bytes). Without it, one is generated and kept
+    /// in the data directory so that tokens survive restarts.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 3600)]
+    pub access_token_ttl_secs: u64,
+    /// Origins allowed to open WebSockets from a browser, comma-separated; empty allows any.
+    #[arg(
+        long,
+        env = "ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub allowed_origins: Vec<String>,
+    /// `text` or `json` log lines.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}

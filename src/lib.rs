@@ -1,0 +1,183 @@
+//! The whole chat backend in one process: the same four services wired as in production —
+//! auth, chat and presence over gRPC on loopback, and the gateway in front — on SQLite and
+//! in-memory presence and events, or on Postgres and Redis when their URLs are given.
+
+pub mod config;
+mod secret;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use auth_service::{AuthService, AuthStore, PgAuthStore, SqliteAuthStore, TokenSettings};
+use chat_service::{ChatStore, PgChatStore, SqliteChatStore};
+use gateway::{EventBus, GatewayOptions, MemoryBus, RedisBus, Services};
+use presence_service::{MemoryPresence, PresenceStore, RedisPresence};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+pub use config::Options;
+
+/// How long the services get to stop once the gateway has drained.
+const SERVICES_GRACE: Duration = Duration::from_secs(5);
+
+type Stopped = watch::Receiver<bool>;
+
+fn when_stopped(mut stopped: Stopped) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }
+}
+
+async fn loopback() -> anyhow::Result<(TcpListener, String)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    Ok((listener, url))
+}
+
+/// Runs until `shutdown` resolves, then drains the gateway (sockets close with 1012 after the
+/// requests in hand) and stops the services.
+pub async fn run(
+    options: Options,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("cannot create {}", options.data_dir.display()))?;
+    let data_dir = options.data_dir.canonicalize()?;
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+
+    let secret = secret::load_or_create(options.jwt_secret.as_deref(), &data_dir)?;
+    let tokens = TokenSettings {
+        secret,
+        key_id: "local".into(),
+        issuer: "chat-backend".into(),
+        audience: "chat-clients".into(),
+        ttl: Duration::from_secs(options.access_token_ttl_secs),
+    };
+    let (auth_listener, auth_url) = loopback().await?;
+    let (chat_listener, chat_url) = loopback().await?;
+    let (presence_listener, presence_url) = loopback().await?;
+    let storage = match &options.database_url {
+        Some(url) => {
+            let auth = PgAuthStore::connect(url, 10).await?;
+            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
+            let chat = PgChatStore::connect(url, 20).await?;
+            spawn_chat(&mut tasks, chat_listener, chat, &stopped);
+            format!("Postgres at {}", service_runtime::postgres::redact(url))
+        }
+        None => {
+            let auth = SqliteAuthStore::open(&data_dir.join("auth.sqlite3")).await?;
+            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
+            let chat = SqliteChatStore::open(&data_dir.join("chat.sqlite3")).await?;
+            spawn_chat(&mut tasks, chat_listener, chat, &stopped);
+            format!("SQLite in {}", data_dir.display())
+        }
+    };
+    let (bus, node_id, relay): (Arc<dyn EventBus>, String, &str) = match &options.redis_url {
+        Some(url) => {
+            let presence = RedisPresence::connect(url, &options.redis_key_prefix)
+                .await
+                .with_context(|| format!("cannot connect to Redis at {url}"))?;
+            spawn_presence(&mut tasks, presence_listener, presence, &stopped);
+            let bus = RedisBus::connect(url, &options.redis_key_prefix).await?;
+            let node = std::env::var("HOSTNAME")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| uuid_like_node_id());
+            (Arc::new(bus), node, "Redis")
+        }
+        None => {
+            spawn_presence(
+                &mut tasks,
+                presence_listener,
+                MemoryPresence::new(),
+                &stopped,
+            );
+            (Arc::new(MemoryBus::new()), "local".to_owned(), "memory")
+        }
+    };
+
+    let address: SocketAddr = listener.local_addr()?;
+    let gateway_options = GatewayOptions {
+        node_id,
+        websocket_base: gateway::config::websocket_base(options.public_url.as_deref(), address),
+        allowed_origins: options.allowed_origins.clone(),
+    };
+    let services = Services::connect_lazy(&auth_url, &chat_url, &presence_url)?;
+    tracing::info!(
+        listen = %format!("http://{address}"),
+        websocket = %gateway_options.websocket_base,
+        data = %storage,
+        presence_and_events = relay,
+        "chat-backend is serving"
+    );
+    let served = gateway::serve(listener, services, bus, gateway_options, shutdown).await;
+    let _ = stop.send(true);
+    let stopping = async {
+        while let Some(result) = tasks.join_next().await {
+            if let Ok(Err(error)) = result {
+                tracing::warn!(error = %format!("{error:#}"), "a service stopped with an error");
+            }
+        }
+    };
+    if tokio::time::timeout(SERVICES_GRACE, stopping)
+        .await
+        .is_err()
+    {
+        tracing::warn!("services did not stop in time; leaving anyway");
+    }
+    tracing::info!("chat-backend stopped");
+    served
+}
+
+fn uuid_like_node_id() -> String {
+    let mut bytes = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    format!("node-{}", hex::encode(bytes))
+}
+
+fn spawn_auth<S: AuthStore>(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    listener: TcpListener,
+    store: S,
+    tokens: TokenSettings,
+    stopped: &Stopped,
+) {
+    let service = AuthService::new(store, tokens);
+    tasks.spawn(auth_service::serve(
+        listener,
+        service,
+        when_stopped(stopped.clone()),
+    ));
+}
+
+fn spawn_chat<S: ChatStore>(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    listener: TcpListener,
+    store: S,
+    stopped: &Stopped,
+) {
+    tasks.spawn(chat_service::serve(
+        listener,
+        store,
+        when_stopped(stopped.clone()),
+    ));
+}
+
+fn spawn_presence<S: PresenceStore>(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    listener: TcpListener,
+    store: S,
+    stopped: &Stopped,
+) {
+    tasks.spawn(presence_service::serve(
+        listener,
+        store,
+        when_stopped(stopped.clone()),
+    ));
+}

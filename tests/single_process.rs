@@ -1,0 +1,220 @@
+//! The single-process server as a new user runs it: embedded storage under a data directory,
+//! seed 000's flow, a shutdown during traffic (clients get 1012, nothing acknowledged is lost),
+//! and a restart that keeps users, sessions, groups and messages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chat_backend::Options;
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Server {
+    base: String,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn start(data_dir: &PathBuf) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let options = Options::parse_from([
+        "chat-backend",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(chat_backend::run(options, listener, async move {
+        let _ = stopped.await;
+    }));
+    Server { base, stop, task }
+}
+
+async fn post(base: &str, path: &str, token: Option<&str>, body: Value) -> Value {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&body);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("bearer {token}"));
+    }
+    let response = request.send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(url: &str) -> Socket {
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    socket
+        .send(Message::Ping(b"ready".to_vec().into()))
+        .await
+        .unwrap();
+    loop {
+        if let Message::Pong(_) = socket.next().await.unwrap().unwrap() {
+            return socket;
+        }
+    }
+}
+
+async fn next_event(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(TIMEOUT, socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        match frame {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Message::Close(frame) => panic!("closed: {frame:?}"),
+            _ => continue,
+        }
+    }
+}
+
+fn fresh_data_dir() -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "chat-backend-test-{}",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+#[tokio::test]
+async fn serves_the_walkthrough_drains_with_1012_and_keeps_everything_across_a_restart() {
+    let data_dir = fresh_data_dir();
+    let server = start(&data_dir).await;
+    let base = server.base.clone();
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    let mut urls = Vec::new();
+    for name in ["user1", "user2"] {
+        let created = post(
+            &base,
+            "/users",
+            None,
+            json!({"username": name, "email": format!("{name}@example.com"), "password": "0000"}),
+        )
+        .await;
+        ids.push(created["id"].as_str().unwrap().to_owned());
+        let login = post(
+            &base,
+            "/login",
+            None,
+            json!({"username": name, "password": "0000"}),
+        )
+        .await;
+        let token = login["token"].as_str().unwrap().to_owned();
+        let session = post(&base, "/sessions", Some(&token), json!({"device_id": "0000", "platform": "web", "model": "chrome", "build": 1, "name": "pc"})).await;
+        urls.push(session["messaging_url"].as_str().unwrap().to_owned());
+        tokens.push(token);
+    }
+    assert!(urls[0].starts_with(&base.replace("http://", "ws://")));
+    let mut alice = connect(&urls[0]).await;
+    let mut bob = connect(&urls[1]).await;
+    let group = post(
+        &base,
+        "/groups",
+        Some(&tokens[0]),
+        json!({"name": "group_1", "user_ids": [ids[1]]}),
+    )
+    .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    assert_eq!(next_event(&mut alice).await["type"], 70);
+    assert_eq!(next_event(&mut bob).await["type"], 70);
+
+    // Alice sends a burst; the server is told to stop in the middle of it.
+    for n in 0..20 {
+        alice
+            .send(Message::text(json!({"method": 40, "body": {"group_id": group_id, "data": format!("m{n}"), "client_message_id": format!("c{n}")}}).to_string()))
+            .await
+            .unwrap();
+    }
+    let first_ack = next_event(&mut alice).await;
+    assert_eq!(first_ack["type"], 21);
+    let mut acknowledged = vec![first_ack["body"]["message_id"].as_str().unwrap().to_owned()];
+    server.stop.send(()).unwrap();
+    let close_code = loop {
+        match tokio::time::timeout(TIMEOUT, alice.next()).await.unwrap() {
+            Some(Ok(Message::Text(text))) => {
+                let event: Value = serde_json::from_str(&text).unwrap();
+                if event["type"] == 21 {
+                    acknowledged.push(event["body"]["message_id"].as_str().unwrap().to_owned());
+                }
+            }
+            Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(close_code, 1012, "clients are told the server restarts");
+    let stopped = tokio::time::timeout(Duration::from_secs(30), server.task).await;
+    stopped
+        .expect("stops within the grace period")
+        .unwrap()
+        .expect("exits cleanly");
+
+    // Restarted on the same data directory: the session's connection id, the token, the group
+    // and every acknowledged message are still there.
+    let server = start(&data_dir).await;
+    let connection_id = urls[1].rsplit('/').next().unwrap();
+    let mut bob = connect(&format!(
+        "{}/{connection_id}",
+        server.base.replace("http://", "ws://")
+    ))
+    .await;
+    bob.send(Message::text(
+        json!({"method": 20, "timestamp": 0}).to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_event(&mut bob).await["type"], 70);
+    let mut caught_up = Vec::new();
+    while caught_up.len() < acknowledged.len() {
+        let event = next_event(&mut bob).await;
+        assert_eq!(event["type"], 20);
+        caught_up.push(event["body"]["message_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        caught_up, acknowledged,
+        "every acknowledged message survived, in order"
+    );
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/groups/{group_id}/messages?limit=100",
+            server.base
+        ))
+        .header("authorization", format!("bearer {}", tokens[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let history: Value = response.json().await.unwrap();
+    let seqs: Vec<i64> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "no gap in seq"
+    );
+    assert!(seqs.len() >= acknowledged.len());
+    server.stop.send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
