@@ -3,11 +3,15 @@
 
 use serde_json::json;
 
-use crate::helpers::{Socket, spawn_stack};
+use crate::helpers::{Backend, Socket, spawn_stack};
 
-#[tokio::test]
-async fn a_non_member_is_refused_on_read_send_and_history() {
-    let stack = spawn_stack(2).await;
+backend_tests!(
+    a_non_member_is_refused_on_read_send_and_history,
+    rest_errors_use_the_expected_statuses_and_codes
+);
+
+async fn a_non_member_is_refused_on_read_send_and_history(backend: Backend) {
+    let stack = spawn_stack(backend, 2).await;
     let alice = stack.user(0, "alice").await;
     let bob = stack.user(1, "bob").await;
     let mallory = stack.user(1, "mallory").await;
@@ -94,9 +98,8 @@ async fn a_non_member_is_refused_on_read_send_and_history() {
     assert_eq!(groups, json!([]));
 }
 
-#[tokio::test]
-async fn rest_errors_use_the_expected_statuses_and_codes() {
-    let stack = spawn_stack(1).await;
+async fn rest_errors_use_the_expected_statuses_and_codes(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
     let alice = stack.user(0, "alice").await;
 
     let (status, body) = stack

@@ -2,11 +2,15 @@
 
 use serde_json::json;
 
-use crate::helpers::{Socket, spawn_stack};
+use crate::helpers::{Backend, Socket, spawn_stack};
 
-#[tokio::test]
-async fn reconnecting_client_catches_up_on_what_it_missed() {
-    let stack = spawn_stack(2).await;
+backend_tests!(
+    reconnecting_client_catches_up_on_what_it_missed,
+    a_sender_catches_up_on_receipts_given_while_away
+);
+
+async fn reconnecting_client_catches_up_on_what_it_missed(backend: Backend) {
+    let stack = spawn_stack(backend, 2).await;
     let alice = stack.user(0, "alice").await;
     let bob = stack.user(1, "bob").await;
     let group = stack.group(0, &alice, "catch-up", &[&bob]).await;
@@ -78,9 +82,8 @@ async fn reconnecting_client_catches_up_on_what_it_missed() {
     bob_socket.expect_silence().await;
 }
 
-#[tokio::test]
-async fn a_sender_catches_up_on_receipts_given_while_away() {
-    let stack = spawn_stack(1).await;
+async fn a_sender_catches_up_on_receipts_given_while_away(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
     let alice = stack.user(0, "alice").await;
     let bob = stack.user(0, "bob").await;
     let group = stack.group(0, &alice, "receipts", &[&bob]).await;

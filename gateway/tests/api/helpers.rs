@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_service::{AuthService, PgAuthStore, TokenSettings};
-use chat_service::PgChatStore;
+use auth_service::{AuthService, PgAuthStore, SqliteAuthStore, TokenSettings};
+use chat_service::{PgChatStore, SqliteChatStore};
 use futures_util::{SinkExt, StreamExt};
-use gateway::{GatewayOptions, RedisBus, Services};
-use presence_service::RedisPresence;
+use gateway::{EventBus, GatewayOptions, MemoryBus, RedisBus, Services};
+use presence_service::{MemoryPresence, RedisPresence};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -21,6 +21,15 @@ pub struct Stack {
     pub gateways: Vec<String>,
     pub http: reqwest::Client,
     _shutdown: Vec<oneshot::Sender<()>>,
+    data_dir: Option<std::path::PathBuf>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 async fn bind() -> (TcpListener, String) {
@@ -43,46 +52,94 @@ pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-pub async fn spawn_stack(replicas: usize) -> Stack {
-    let admin = service_runtime::postgres::test_admin_url();
-    let database = service_runtime::postgres::create_test_database(&admin)
-        .await
-        .expect("tests need Postgres: run scripts/test.sh or set TEST_DATABASE_URL");
-    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-    let mut shutdown = Vec::new();
+/// Where the services keep their state.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// Postgres for auth and chat, Redis for presence and the bus between replicas.
+    PostgresRedis,
+    /// SQLite files, in-memory presence, and an in-process bus shared by the replicas.
+    SqliteMemory,
+}
 
-    let (listener, auth_address) = bind().await;
-    let store = PgAuthStore::connect(&database, 5)
-        .await
-        .expect("auth store");
-    let tokens = TokenSettings {
+fn token_settings() -> TokenSettings {
+    TokenSettings {
         secret: b"an end-to-end test secret of at least 32 bytes".to_vec(),
         key_id: "test".into(),
         issuer: "chat-backend".into(),
         audience: "chat-clients".into(),
         ttl: Duration::from_secs(3600),
+    }
+}
+
+pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
+    let mut shutdown = Vec::new();
+    let (auth_listener, auth_address) = bind().await;
+    let (chat_listener, chat_address) = bind().await;
+    let (presence_listener, presence_address) = bind().await;
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let mut data_dir = None;
+    let shared_bus: Option<Arc<MemoryBus>> = match backend {
+        Backend::PostgresRedis => {
+            let admin = service_runtime::postgres::test_admin_url();
+            let database = service_runtime::postgres::create_test_database(&admin)
+                .await
+                .expect("tests need Postgres: run scripts/test.sh or set TEST_DATABASE_URL");
+            let store = PgAuthStore::connect(&database, 5)
+                .await
+                .expect("auth store");
+            let service = AuthService::new(store, token_settings());
+            tokio::spawn(auth_service::serve(
+                auth_listener,
+                service,
+                stopper(&mut shutdown),
+            ));
+            let store = PgChatStore::connect(&database, 10)
+                .await
+                .expect("chat store");
+            tokio::spawn(chat_service::serve(
+                chat_listener,
+                store,
+                stopper(&mut shutdown),
+            ));
+            let presence = RedisPresence::connect(&redis_url(), &prefix)
+                .await
+                .expect("tests need Redis: run scripts/test.sh or set TEST_REDIS_URL");
+            tokio::spawn(presence_service::serve(
+                presence_listener,
+                presence,
+                stopper(&mut shutdown),
+            ));
+            None
+        }
+        Backend::SqliteMemory => {
+            let dir = std::env::temp_dir()
+                .join(format!("gateway-test-{}", uuid::Uuid::new_v4().simple()));
+            let store = SqliteAuthStore::open(&dir.join("auth.sqlite3"))
+                .await
+                .expect("auth store");
+            let service = AuthService::new(store, token_settings());
+            tokio::spawn(auth_service::serve(
+                auth_listener,
+                service,
+                stopper(&mut shutdown),
+            ));
+            let store = SqliteChatStore::open(&dir.join("chat.sqlite3"))
+                .await
+                .expect("chat store");
+            tokio::spawn(chat_service::serve(
+                chat_listener,
+                store,
+                stopper(&mut shutdown),
+            ));
+            tokio::spawn(presence_service::serve(
+                presence_listener,
+                MemoryPresence::new(),
+                stopper(&mut shutdown),
+            ));
+            data_dir = Some(dir);
+            Some(Arc::new(MemoryBus::new()))
+        }
     };
-    tokio::spawn(auth_service::serve(
-        listener,
-        AuthService::new(store, tokens),
-        stopper(&mut shutdown),
-    ));
-
-    let (listener, chat_address) = bind().await;
-    let store = PgChatStore::connect(&database, 10)
-        .await
-        .expect("chat store");
-    tokio::spawn(chat_service::serve(listener, store, stopper(&mut shutdown)));
-
-    let (listener, presence_address) = bind().await;
-    let presence = RedisPresence::connect(&redis_url(), &prefix)
-        .await
-        .expect("tests need Redis: run scripts/test.sh or set TEST_REDIS_URL");
-    tokio::spawn(presence_service::serve(
-        listener,
-        presence,
-        stopper(&mut shutdown),
-    ));
 
     let mut gateways = Vec::new();
     for replica in 0..replicas {
@@ -93,9 +150,14 @@ pub async fn spawn_stack(replicas: usize) -> Stack {
             &format!("http://{presence_address}"),
         )
         .expect("service URLs");
-        let bus = RedisBus::connect(&redis_url(), &prefix)
-            .await
-            .expect("Redis bus");
+        let bus: Arc<dyn EventBus> = match &shared_bus {
+            Some(bus) => bus.clone(),
+            None => Arc::new(
+                RedisBus::connect(&redis_url(), &prefix)
+                    .await
+                    .expect("Redis bus"),
+            ),
+        };
         let options = GatewayOptions {
             node_id: format!("gateway-{replica}"),
             websocket_base: format!("ws://{address}"),
@@ -104,7 +166,7 @@ pub async fn spawn_stack(replicas: usize) -> Stack {
         tokio::spawn(gateway::serve(
             listener,
             services,
-            Arc::new(bus),
+            bus,
             options,
             stopper(&mut shutdown),
         ));
@@ -114,6 +176,7 @@ pub async fn spawn_stack(replicas: usize) -> Stack {
         gateways,
         http: reqwest::Client::new(),
         _shutdown: shutdown,
+        data_dir,
     }
 }
 

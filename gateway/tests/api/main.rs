@@ -1,6 +1,29 @@
 //! End-to-end tests of the gateway: three real services, real Postgres and Redis, and gateway
 //! replicas on random ports, driven over HTTP and WebSockets as a client would.
 
+/// Runs each named test once on Postgres and Redis, and once on SQLite and in-memory presence
+/// and events: the same suite for every backend.
+macro_rules! backend_tests {
+    ($($case:ident),* $(,)?) => {
+        mod postgres_redis {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(crate::helpers::Backend::PostgresRedis).await
+                }
+            )*
+        }
+        mod sqlite_memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(crate::helpers::Backend::SqliteMemory).await
+                }
+            )*
+        }
+    };
+}
+
 mod access;
 mod catch_up;
 mod helpers;

@@ -3,11 +3,15 @@
 
 use serde_json::json;
 
-use crate::helpers::{Socket, spawn_stack};
+use crate::helpers::{Backend, Socket, spawn_stack};
 
-#[tokio::test]
-async fn a_retried_send_stores_one_message_and_gets_the_same_ack() {
-    let stack = spawn_stack(2).await;
+backend_tests!(
+    a_retried_send_stores_one_message_and_gets_the_same_ack,
+    concurrent_senders_on_two_replicas_get_contiguous_seqs
+);
+
+async fn a_retried_send_stores_one_message_and_gets_the_same_ack(backend: Backend) {
+    let stack = spawn_stack(backend, 2).await;
     let alice = stack.user(0, "alice").await;
     let bob = stack.user(1, "bob").await;
     let group = stack.group(0, &alice, "retries", &[&bob]).await;
@@ -41,10 +45,9 @@ async fn a_retried_send_stores_one_message_and_gets_the_same_ack() {
     assert_eq!(history["messages"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn concurrent_senders_on_two_replicas_get_contiguous_seqs() {
+async fn concurrent_senders_on_two_replicas_get_contiguous_seqs(backend: Backend) {
     const PER_SOCKET: usize = 25;
-    let stack = spawn_stack(2).await;
+    let stack = spawn_stack(backend, 2).await;
     let alice = stack.user(0, "alice").await;
     let bob = stack.user(1, "bob").await;
     let group = stack.group(0, &alice, "busy", &[&bob]).await;

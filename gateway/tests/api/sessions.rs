@@ -1,11 +1,12 @@
 //! Logging a device out ends its session everywhere: its sockets on every replica close and its
 //! messaging URL stops working.
 
-use crate::helpers::{Socket, spawn_stack};
+use crate::helpers::{Backend, Socket, spawn_stack};
 
-#[tokio::test]
-async fn revoking_a_session_closes_its_sockets_on_every_replica() {
-    let stack = spawn_stack(2).await;
+backend_tests!(revoking_a_session_closes_its_sockets_on_every_replica);
+
+async fn revoking_a_session_closes_its_sockets_on_every_replica(backend: Backend) {
+    let stack = spawn_stack(backend, 2).await;
     let alice = stack.user(0, "alice").await;
     let other_replica = alice.messaging_url.replace(
         &stack.gateways[0].replace("http://", "ws://"),

@@ -4,11 +4,16 @@
 use serde_json::json;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::helpers::{Socket, spawn_stack};
+use crate::helpers::{Backend, Socket, spawn_stack};
 
-#[tokio::test]
-async fn malformed_frames_get_error_events_and_the_socket_stays_open() {
-    let stack = spawn_stack(1).await;
+backend_tests!(
+    malformed_frames_get_error_events_and_the_socket_stays_open,
+    an_oversized_frame_closes_the_socket_with_1009,
+    an_unknown_messaging_url_is_refused_before_the_upgrade
+);
+
+async fn malformed_frames_get_error_events_and_the_socket_stays_open(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
     let alice = stack.user(0, "alice").await;
     let group = stack.group(0, &alice, "errors", &[]).await;
     let mut socket = Socket::connect(&alice.messaging_url).await;
@@ -50,9 +55,8 @@ async fn malformed_frames_get_error_events_and_the_socket_stays_open() {
     assert_eq!(socket.expect(21).await["body"]["seq"], 1);
 }
 
-#[tokio::test]
-async fn an_oversized_frame_closes_the_socket_with_1009() {
-    let stack = spawn_stack(1).await;
+async fn an_oversized_frame_closes_the_socket_with_1009(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
     let alice = stack.user(0, "alice").await;
     let group = stack.group(0, &alice, "big", &[]).await;
     let mut socket = Socket::connect(&alice.messaging_url).await;
@@ -67,9 +71,8 @@ async fn an_oversized_frame_closes_the_socket_with_1009() {
     assert_eq!(history["messages"], json!([]), "nothing was stored");
 }
 
-#[tokio::test]
-async fn an_unknown_messaging_url_is_refused_before_the_upgrade() {
-    let stack = spawn_stack(1).await;
+async fn an_unknown_messaging_url_is_refused_before_the_upgrade(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
     let url = format!(
         "{}/{}",
         stack.gateways[0].replace("http://", "ws://"),

@@ -3,11 +3,12 @@
 
 use serde_json::json;
 
-use crate::helpers::{Socket, spawn_stack};
+use crate::helpers::{Backend, Socket, spawn_stack};
 
-#[tokio::test]
-async fn seed_walkthrough_across_two_replicas() {
-    let stack = spawn_stack(2).await;
+backend_tests!(seed_walkthrough_across_two_replicas);
+
+async fn seed_walkthrough_across_two_replicas(backend: Backend) {
+    let stack = spawn_stack(backend, 2).await;
 
     // Registration and login answer with the document's fields.
     let (status, created) = stack
