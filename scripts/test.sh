@@ -33,6 +33,26 @@ printf '==== services (scripts/deps.sh)\n'
 source scripts/deps.sh
 export TESTS_REQUIRE_SERVICES=1
 
+# Each test makes a database of its own (chat_test_*); drop those of earlier runs, and of this
+# one when it ends, so that they do not pile up on a long-lived server.
+drop_test_databases() {
+    if ! command -v psql >/dev/null 2>&1; then
+        printf '==== psql not found: leaving chat_test_* databases on %s\n' "$TEST_DATABASE_URL" >&2
+        return 0
+    fi
+    local names
+    names=$(psql -X -w -q -t -A -d "$TEST_DATABASE_URL" \
+        -c "select datname from pg_database where datname like 'chat\_test\_%'" </dev/null) || return 0
+    local name count=0
+    for name in $names; do
+        psql -X -w -q -d "$TEST_DATABASE_URL" -c "drop database if exists \"$name\" with (force)" \
+            </dev/null >/dev/null 2>&1 && count=$((count + 1))
+    done
+    printf '==== dropped %d test database(s)\n' "$count"
+}
+drop_test_databases
+trap drop_test_databases EXIT
+
 step "cargo test" cargo test --workspace --all-targets "$@"
 
 done_list=$(printf '%s, ' "${STEPS_DONE[@]}")
