@@ -66,38 +66,26 @@ pub fn read_error_close(error: &axum::Error) -> Option<(u16, &'static str)> {
     }
 }
 
-pub async fn online(state: &AppState, connection: &Connection) {
-    let request = SessionPresence {
+fn presence_of(state: &AppState, connection: &Connection) -> SessionPresence {
+    SessionPresence {
         user_id: connection.user_id.clone(),
         session_id: connection.socket_id.clone(),
         node_id: state.options.node_id.clone(),
         ttl_ms: PRESENCE_TTL.as_millis() as u64,
-    };
-    if let Err(status) = state
-        .services
-        .presence
-        .clone()
-        .session_online(request)
-        .await
-    {
+    }
+}
+
+/// Marks a socket online on this replica, so events from other replicas are routed here.
+pub async fn online(state: &AppState, connection: &Connection) {
+    let request = presence_of(state, connection);
+    if let Err(status) = state.services.presence.clone().session_online(request).await {
         tracing::warn!(code = ?status.code(), message = status.message(), "cannot mark a socket online");
     }
 }
 
 pub async fn offline(state: &AppState, connection: &Connection) {
-    let request = SessionPresence {
-        user_id: connection.user_id.clone(),
-        session_id: connection.socket_id.clone(),
-        node_id: state.options.node_id.clone(),
-        ttl_ms: PRESENCE_TTL.as_millis() as u64,
-    };
-    if let Err(status) = state
-        .services
-        .presence
-        .clone()
-        .session_offline(request)
-        .await
-    {
+    let request = presence_of(state, connection);
+    if let Err(status) = state.services.presence.clone().session_offline(request).await {
         tracing::warn!(code = ?status.code(), message = status.message(), "cannot mark a socket offline");
     }
 }
