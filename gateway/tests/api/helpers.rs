@@ -19,6 +19,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// A running backend: the services and `replicas` gateways. Dropping it shuts them down.
 pub struct Stack {
     pub gateways: Vec<String>,
+    /// Prefix of this stack's Redis keys and channels.
+    pub redis_prefix: String,
     pub http: reqwest::Client,
     _shutdown: Vec<oneshot::Sender<()>>,
     data_dir: Option<std::path::PathBuf>,
@@ -177,6 +179,7 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
         http: reqwest::Client::new(),
         _shutdown: shutdown,
         data_dir,
+        redis_prefix: prefix,
     }
 }
 

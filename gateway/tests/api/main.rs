@@ -27,6 +27,7 @@ macro_rules! backend_tests {
 mod access;
 mod catch_up;
 mod helpers;
+mod routing;
 mod sending;
 mod sessions;
 mod socket_errors;
