@@ -26,10 +26,8 @@ const SERVICES_GRACE: Duration = Duration::from_secs(5);
 
 type Stopped = watch::Receiver<bool>;
 
-fn when_stopped(mut stopped: Stopped) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }
+async fn when_stopped(mut stopped: Stopped) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 async fn loopback() -> anyhow::Result<(TcpListener, String)> {
@@ -88,7 +86,7 @@ pub async fn run(
             let node = std::env::var("HOSTNAME")
                 .ok()
                 .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| uuid_like_node_id());
+                .unwrap_or_else(random_node_id);
             (Arc::new(bus), node, "Redis")
         }
         None => {
@@ -135,7 +133,7 @@ pub async fn run(
     served
 }
 
-fn uuid_like_node_id() -> String {
+fn random_node_id() -> String {
     let mut bytes = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     format!("node-{}", hex::encode(bytes))

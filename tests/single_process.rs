@@ -21,7 +21,7 @@ struct Server {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn start(data_dir: &PathBuf) -> Server {
+async fn start(data_dir: &std::path::Path) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let options = Options::parse_from([

@@ -78,14 +78,26 @@ fn presence_of(state: &AppState, connection: &Connection) -> SessionPresence {
 /// Marks a socket online on this replica, so events from other replicas are routed here.
 pub async fn online(state: &AppState, connection: &Connection) {
     let request = presence_of(state, connection);
-    if let Err(status) = state.services.presence.clone().session_online(request).await {
+    if let Err(status) = state
+        .services
+        .presence
+        .clone()
+        .session_online(request)
+        .await
+    {
         tracing::warn!(code = ?status.code(), message = status.message(), "cannot mark a socket online");
     }
 }
 
 pub async fn offline(state: &AppState, connection: &Connection) {
     let request = presence_of(state, connection);
-    if let Err(status) = state.services.presence.clone().session_offline(request).await {
+    if let Err(status) = state
+        .services
+        .presence
+        .clone()
+        .session_offline(request)
+        .await
+    {
         tracing::warn!(code = ?status.code(), message = status.message(), "cannot mark a socket offline");
     }
 }

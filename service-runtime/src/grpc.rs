@@ -31,14 +31,23 @@ where
     S::Future: Send + 'static,
 {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_service_status(S::NAME, ServingStatus::Serving).await;
+    health
+        .set_service_status(S::NAME, ServingStatus::Serving)
+        .await;
     health.set_service_status("", ServingStatus::Serving).await;
     let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
-        tracing::info!(service = S::NAME, "shutting down: health NOT_SERVING, draining calls");
-        health.set_service_status(S::NAME, ServingStatus::NotServing).await;
-        health.set_service_status("", ServingStatus::NotServing).await;
+        tracing::info!(
+            service = S::NAME,
+            "shutting down: health NOT_SERVING, draining calls"
+        );
+        health
+            .set_service_status(S::NAME, ServingStatus::NotServing)
+            .await;
+        health
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
         let _ = draining.send(());
     };
     let incoming = TcpListenerStream::new(listener).map(|connection| {
