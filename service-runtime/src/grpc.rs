@@ -59,6 +59,7 @@ where
         connection
     });
     let server = tonic::transport::Server::builder()
+        .layer(crate::observe::ObserveLayer)
         .add_service(health_service)
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, signal);
