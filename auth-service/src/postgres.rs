@@ -154,25 +154,24 @@ impl AuthStore for PgAuthStore {
         &self,
         connection_id: Uuid,
     ) -> Result<Option<Identity>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.connection_id = $1 AND s.revoked_at IS NULL AND u.deleted_at IS NULL",
-        )
-        .bind(connection_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
-        row.map(|row| {
-            Ok(Identity {
-                user_id: row.try_get("user_id")?,
-                user_number: row.try_get("number")?,
-                username: row.try_get("username")?,
-                session_id: Some(row.try_get("session_id")?),
-            })
-        })
-        .transpose()
-        .map_err(store_error)
+        let row = sqlx::query(&format!("{IDENTITY_SQL} s.connection_id = $1"))
+            .bind(connection_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(identity).transpose().map_err(store_error)
+    }
+
+    async fn identity_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Identity>, StoreError> {
+        let row = sqlx::query(&format!("{IDENTITY_SQL} s.token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(identity).transpose().map_err(store_error)
     }
 
     async fn revoke_session(
@@ -190,6 +189,20 @@ impl AuthStore for PgAuthStore {
         .await
         .map_err(store_error)
     }
+}
+
+/// The identity of a live session of a user who is not deleted; a condition on `s` follows.
+const IDENTITY_SQL: &str = "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.revoked_at IS NULL AND u.deleted_at IS NULL AND";
+
+fn identity(row: &sqlx::postgres::PgRow) -> Result<Identity, sqlx::Error> {
+    Ok(Identity {
+        user_id: row.try_get("user_id")?,
+        user_number: row.try_get("number")?,
+        username: row.try_get("username")?,
+        session_id: Some(row.try_get("session_id")?),
+    })
 }
 
 /// Names the taken value when a unique constraint refused the write; the constraint decides,

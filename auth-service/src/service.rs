@@ -161,7 +161,7 @@ impl<S: AuthStore> Auth for AuthService<S> {
                 model: request.model,
                 build: request.build,
                 name: request.name,
-                token_hash: hex::encode(Sha256::digest(token.as_bytes())),
+                token_hash: token_hash(&token),
             })
             .await
             .map_err(AuthError::from)?;
@@ -196,6 +196,21 @@ impl<S: AuthStore> Auth for AuthService<S> {
         let identity = identity.map_err(AuthError::from)?;
         Ok(Response::new(
             identity.ok_or(AuthError::ConnectionNotFound)?.into(),
+        ))
+    }
+
+    async fn resolve_session_token(
+        &self,
+        request: Request<proto::ResolveSessionTokenRequest>,
+    ) -> Result<Response<proto::Identity>, Status> {
+        let token = &request.get_ref().session_token;
+        if token.is_empty() {
+            return Err(AuthError::SessionNotFound.into());
+        }
+        let identity = self.store.identity_by_token_hash(&token_hash(token)).await;
+        let identity = identity.map_err(AuthError::from)?;
+        Ok(Response::new(
+            identity.ok_or(AuthError::SessionNotFound)?.into(),
         ))
     }
 
@@ -254,6 +269,11 @@ impl<S: AuthStore> Auth for AuthService<S> {
         let users = self.store.search_users(&fold(&request.query), limit).await;
         Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
     }
+}
+
+/// What is stored of a session token: its SHA-256, in hex.
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn user_list(users: Vec<crate::model::User>) -> proto::UserList {

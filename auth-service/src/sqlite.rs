@@ -16,7 +16,8 @@ use uuid::fmt::Hyphenated;
 use crate::model::{Credentials, Identity, NewSession, NewUser, Session, User};
 use crate::store::{AuthStore, StoreError, contains_pattern};
 use rows::{
-    CredentialsRow, IdentityRow, SESSION_COLUMNS, SessionRow, USER_COLUMNS, UserRow, timestamp,
+    CredentialsRow, IDENTITY_SQL, IdentityRow, SESSION_COLUMNS, SessionRow, USER_COLUMNS, UserRow,
+    timestamp,
 };
 
 /// Connections to the file: readers run side by side under WAL, writers take turns.
@@ -195,15 +196,24 @@ impl AuthStore for SqliteAuthStore {
         &self,
         connection_id: Uuid,
     ) -> Result<Option<Identity>, StoreError> {
-        let row: Option<IdentityRow> = sqlx::query_as(
-            "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.connection_id = ?1 AND s.revoked_at IS NULL AND u.deleted_at IS NULL",
-        )
-        .bind(connection_id.hyphenated())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
+        let row: Option<IdentityRow> =
+            sqlx::query_as(&format!("{IDENTITY_SQL} s.connection_id = ?1"))
+                .bind(connection_id.hyphenated())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn identity_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Identity>, StoreError> {
+        let row: Option<IdentityRow> = sqlx::query_as(&format!("{IDENTITY_SQL} s.token_hash = ?1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(row.map(Into::into))
     }
 

@@ -65,6 +65,12 @@ pub trait AuthStore: Send + Sync + 'static {
         connection_id: Uuid,
     ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
 
+    /// The identity behind a session token's hash (SHA-256, hex), as for a connection id.
+    fn identity_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
+
     /// Revokes a live session of `user_id` and returns its connection id; `None` when there is
     /// no such live session.
     fn revoke_session(

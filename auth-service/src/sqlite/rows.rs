@@ -14,6 +14,11 @@ pub const USER_COLUMNS: &str = "id, number, username, email, first_name, last_na
 pub const SESSION_COLUMNS: &str =
     "id, user_id, connection_id, device_id, platform, model, build, name, created_at";
 
+/// The identity of a live session of a user who is not deleted; a condition on `s` follows.
+pub const IDENTITY_SQL: &str = "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.revoked_at IS NULL AND u.deleted_at IS NULL AND";
+
 /// A time as the tables hold it: UTC with exactly six fractional digits (the precision of
 /// Postgres), so that comparing two stored times as text compares them in time.
 pub fn timestamp(time: DateTime<Utc>) -> String {

@@ -1,6 +1,9 @@
 //! Sessions: creation, resolving a connection id, and revocation.
 
-use chat_proto::auth::{CreateSessionRequest, ResolveConnectionRequest, RevokeSessionRequest};
+use chat_proto::auth::{
+    CreateSessionRequest, ResolveConnectionRequest, ResolveSessionTokenRequest,
+    RevokeSessionRequest,
+};
 use tonic::Code;
 
 use crate::helpers::{Backend, assert_error, register, spawn_auth};
@@ -8,6 +11,7 @@ use crate::helpers::{Backend, assert_error, register, spawn_auth};
 crate::helpers::backend_tests!(
     a_session_resolves_until_it_is_revoked,
     unknown_or_malformed_ids_are_not_found,
+    a_session_token_resolves_until_its_session_is_revoked,
 );
 
 fn device(user_id: &str) -> CreateSessionRequest {
@@ -24,6 +28,12 @@ fn device(user_id: &str) -> CreateSessionRequest {
 fn resolve(connection_id: &str) -> ResolveConnectionRequest {
     ResolveConnectionRequest {
         connection_id: connection_id.to_owned(),
+    }
+}
+
+fn by_token(session_token: &str) -> ResolveSessionTokenRequest {
+    ResolveSessionTokenRequest {
+        session_token: session_token.to_owned(),
     }
 }
 
@@ -101,5 +111,43 @@ async fn unknown_or_malformed_ids_are_not_found(backend: Backend) {
         assert_error(result, Code::NotFound, "connection_not_found");
     }
     let result = auth.client.revoke_session(revoke("x", "y")).await;
+    assert_error(result, Code::NotFound, "session_not_found");
+}
+
+async fn a_session_token_resolves_until_its_session_is_revoked(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
+    let user = register(&mut auth.client, "Василий", "").await;
+    let session = auth
+        .client
+        .create_session(device(&user.id))
+        .await
+        .expect("a session")
+        .into_inner();
+    let identity = auth
+        .client
+        .resolve_session_token(by_token(&session.session_token))
+        .await
+        .expect("a live session's token resolves")
+        .into_inner();
+    assert_eq!(
+        (identity.user_id.as_str(), identity.user_number),
+        (user.id.as_str(), user.number)
+    );
+    assert_eq!(identity.username, "Василий");
+    assert_eq!(identity.session_id, session.id);
+
+    let upper = session.session_token.to_uppercase();
+    for token in ["", "not-a-token", upper.as_str()] {
+        let result = auth.client.resolve_session_token(by_token(token)).await;
+        assert_error(result, Code::NotFound, "session_not_found");
+    }
+    auth.client
+        .revoke_session(revoke(&user.id, &session.id))
+        .await
+        .expect("revoke");
+    let result = auth
+        .client
+        .resolve_session_token(by_token(&session.session_token))
+        .await;
     assert_error(result, Code::NotFound, "session_not_found");
 }

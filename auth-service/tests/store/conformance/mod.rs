@@ -25,6 +25,7 @@ crate::backends::conformance_tests!(
     a_session_resolves_until_it_is_revoked,
     sessions_of_one_user_are_revoked_one_by_one,
     a_session_of_an_unknown_user_is_refused,
+    a_token_hash_resolves_until_its_session_is_revoked,
 );
 
 /// A user to insert, folded as the service folds; the password hash names the user.

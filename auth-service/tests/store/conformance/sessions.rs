@@ -74,3 +74,39 @@ pub async fn a_session_of_an_unknown_user_is_refused(store: impl AuthStore) {
     let resolved = store.identity_by_connection(connection_id).await;
     assert_eq!(resolved.expect("resolve"), None);
 }
+
+pub async fn a_token_hash_resolves_until_its_session_is_revoked(store: impl AuthStore) {
+    let user = insert(&store, "Вася", None).await;
+    let phone = new_session(user.id, "phone");
+    let laptop = new_session(user.id, "laptop");
+    let phone_hash = phone.token_hash.clone();
+    let phone = store.insert_session(phone).await.expect("insert");
+    let laptop = store.insert_session(laptop).await.expect("insert");
+
+    let resolved = store.identity_by_token_hash(&phone_hash).await;
+    let expected = Identity {
+        user_id: user.id,
+        user_number: user.number,
+        username: "Вася".to_owned(),
+        session_id: Some(phone.id),
+    };
+    assert_eq!(resolved.expect("resolve"), Some(expected));
+    let unknown = store.identity_by_token_hash("no such hash").await;
+    assert_eq!(unknown.expect("resolve"), None);
+
+    store
+        .revoke_session(user.id, phone.id)
+        .await
+        .expect("revoke");
+    let resolved = store.identity_by_token_hash(&phone_hash).await;
+    assert_eq!(
+        resolved.expect("resolve"),
+        None,
+        "a revoked session's token"
+    );
+    let resolved = store.identity_by_connection(laptop.connection_id).await;
+    assert!(
+        resolved.expect("resolve").is_some(),
+        "the other session lives on"
+    );
+}
