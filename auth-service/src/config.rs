@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::builder::TypedValueParser;
+use clap::builder::{BoolishValueParser, TypedValueParser};
 use clap::error::ErrorKind;
 
 use crate::token::TokenSettings;
@@ -49,6 +49,20 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Bring the `auth` schema up to date, then exit without serving: run once per rollout
+    /// (a Kubernetes Job) ahead of replicas started with `--skip-migrations`.
+    #[arg(
+        long,
+        env = "MIGRATE_ONLY",
+        value_parser = BoolishValueParser::new(),
+        conflicts_with = "skip_migrations"
+    )]
+    pub migrate_only: bool,
+
+    /// Do not migrate at start; refuse to start unless the schema is already up to date.
+    #[arg(long, env = "SKIP_MIGRATIONS", value_parser = BoolishValueParser::new())]
+    pub skip_migrations: bool,
 }
 
 impl Config {
@@ -172,6 +186,26 @@ mod tests {
         assert_eq!(tokens.issuer, "chat-backend");
         assert_eq!(tokens.audience, "chat-clients");
         assert_eq!(tokens.ttl.as_secs(), 3600);
+    }
+
+    #[test]
+    fn migrate_only_and_skip_migrations_are_exclusive() {
+        let secret = "s".repeat(32);
+        let base = [
+            "auth-service",
+            "--database-url",
+            URL,
+            "--jwt-secret",
+            &secret,
+        ];
+        let defaults = Config::try_parse_from(base).expect("no migration flag");
+        assert!(!defaults.migrate_only && !defaults.skip_migrations);
+        let migrate = Config::try_parse_from(base.iter().chain(&["--migrate-only"]))
+            .expect("--migrate-only alone");
+        assert!(migrate.migrate_only);
+        let both =
+            Config::try_parse_from(base.iter().chain(&["--migrate-only", "--skip-migrations"]));
+        assert!(both.is_err(), "both at once must be refused");
     }
 
     #[test]

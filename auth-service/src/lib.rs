@@ -30,15 +30,32 @@ pub use sqlite::SqliteAuthStore;
 pub use store::{AuthStore, StoreError, contains_pattern};
 pub use token::{AccessToken, TokenSettings, Tokens};
 
-/// Connects to Postgres, migrates the `auth` schema and serves until `shutdown` resolves.
+/// `--migrate-only`: brings the `auth` schema up to date and returns, serving nothing.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    PgAuthStore::connect(&config.database_url, 1)
+        .await
+        .context("cannot migrate the auth store")?;
+    tracing::info!(schema = postgres::SCHEMA, "migrations applied");
+    Ok(())
+}
+
+/// Connects to Postgres, migrates the `auth` schema (or, with `--skip-migrations`, checks that it
+/// is up to date) and serves until `shutdown` resolves. With `--migrate-only` it only migrates.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = PgAuthStore::connect(&config.database_url, config.database_max_connections)
-        .await
-        .context("cannot open the auth store")?;
+    if config.migrate_only {
+        return migrate(&config).await;
+    }
+    let (url, pool_size) = (&config.database_url, config.database_max_connections);
+    let store = if config.skip_migrations {
+        PgAuthStore::connect_migrated(url, pool_size).await
+    } else {
+        PgAuthStore::connect(url, pool_size).await
+    }
+    .context("cannot open the auth store")?;
     let service = AuthService::new(store, config.token_settings());
     serve(listener, service, shutdown).await
 }

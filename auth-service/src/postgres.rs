@@ -1,6 +1,7 @@
 //! The Postgres store: tables in the service's own `auth` schema, migrations embedded.
 
 use anyhow::Context;
+use sqlx::migrate::Migrator;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
@@ -9,6 +10,9 @@ use crate::store::{AuthStore, StoreError, contains_pattern};
 
 /// The schema holding the service's tables and migration history.
 pub const SCHEMA: &str = "auth";
+
+/// The migrations of the `auth` schema, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 const USER_COLUMNS: &str = "id, number, username, email, first_name, last_name, display_name, \
      email_confirmed, external_id, public_key, created_at";
@@ -31,13 +35,21 @@ impl PgAuthStore {
         Ok(store)
     }
 
+    /// Connects without migrating (`--skip-migrations`), failing unless the schema is already
+    /// up to date.
+    pub async fn connect_migrated(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let pool = service_runtime::postgres::connect(url, SCHEMA, max_connections).await?;
+        service_runtime::postgres::ensure_migrated(&pool, &MIGRATOR, SCHEMA).await?;
+        Ok(PgAuthStore::new(pool))
+    }
+
     /// A store on a pool whose search path already starts with the service's schema.
     pub fn new(pool: PgPool) -> Self {
         PgAuthStore { pool }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        sqlx::migrate!("./migrations")
+        MIGRATOR
             .run(&self.pool)
             .await
             .context("cannot migrate the auth schema")

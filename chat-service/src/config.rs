@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use clap::builder::BoolishValueParser;
+
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "chat-service",
@@ -20,4 +22,46 @@ pub struct Config {
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// Bring the `chat` schema up to date, then exit without serving: run once per rollout
+    /// (a Kubernetes Job) ahead of replicas started with `--skip-migrations`.
+    #[arg(
+        long,
+        env = "MIGRATE_ONLY",
+        value_parser = BoolishValueParser::new(),
+        conflicts_with = "skip_migrations"
+    )]
+    pub migrate_only: bool,
+    /// Do not migrate at start; refuse to start unless the schema is already up to date.
+    #[arg(long, env = "SKIP_MIGRATIONS", value_parser = BoolishValueParser::new())]
+    pub skip_migrations: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Config;
+
+    const BASE: [&str; 3] = [
+        "chat-service",
+        "--database-url",
+        "postgres://localhost/chat",
+    ];
+
+    #[test]
+    fn flags_are_consistent() {
+        Config::command().debug_assert();
+    }
+
+    #[test]
+    fn migrate_only_and_skip_migrations_are_exclusive() {
+        let defaults = Config::try_parse_from(BASE).expect("no migration flag");
+        assert!(!defaults.migrate_only && !defaults.skip_migrations);
+        let skip = Config::try_parse_from(BASE.iter().chain(&["--skip-migrations"]))
+            .expect("--skip-migrations alone");
+        assert!(skip.skip_migrations);
+        let both =
+            Config::try_parse_from(BASE.iter().chain(&["--migrate-only", "--skip-migrations"]));
+        assert!(both.is_err(), "both at once must be refused");
+    }
 }

@@ -32,12 +32,28 @@ pub async fn serve<S: ChatStore>(
     service_runtime::grpc::serve(listener, ChatServer::new(ChatService::new(store)), shutdown).await
 }
 
-/// Connects to Postgres, migrates, and serves.
+/// `--migrate-only`: brings the `chat` schema up to date and returns, serving nothing.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    PgChatStore::connect(&config.database_url, 1).await?;
+    tracing::info!(schema = postgres::SCHEMA, "migrations applied");
+    Ok(())
+}
+
+/// Connects to Postgres, migrates (or, with `--skip-migrations`, checks that the schema is up to
+/// date), and serves. With `--migrate-only` it only migrates.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = PgChatStore::connect(&config.database_url, config.database_max_connections).await?;
+    if config.migrate_only {
+        return migrate(&config).await;
+    }
+    let (url, pool_size) = (&config.database_url, config.database_max_connections);
+    let store = if config.skip_migrations {
+        PgChatStore::connect_migrated(url, pool_size).await?
+    } else {
+        PgChatStore::connect(url, pool_size).await?
+    };
     serve(listener, store, shutdown).await
 }

@@ -6,6 +6,9 @@ use clap::Parser;
 async fn main() -> anyhow::Result<()> {
     let config = chat_service::Config::parse();
     service_runtime::telemetry::init(config.log_format == "json");
+    if config.migrate_only {
+        return chat_service::migrate(&config).await;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "chat-service listening");
     chat_service::run(config, listener, service_runtime::shutdown::signal()).await

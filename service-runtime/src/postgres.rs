@@ -5,6 +5,7 @@
 use std::str::FromStr;
 
 use anyhow::Context;
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
@@ -38,6 +39,40 @@ pub async fn connect(url: &str, schema: &str, max_connections: u32) -> anyhow::R
         .await
         .with_context(|| format!("cannot connect to Postgres at {}", redact(url)))?;
     Ok(pool)
+}
+
+/// Fails unless every migration of `migrator` has been applied to the pool's schema: what a
+/// replica started with `--skip-migrations` checks, so that it exits (and is restarted) until the
+/// rollout's migration job has run, instead of serving against an old schema.
+pub async fn ensure_migrated(
+    pool: &PgPool,
+    migrator: &Migrator,
+    schema: &str,
+) -> anyhow::Result<()> {
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+        {
+            Ok(versions) => versions,
+            // No migration table yet: nothing has been applied.
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read the {schema} migrations"));
+            }
+        };
+    let missing: Vec<i64> = migrator
+        .iter()
+        .filter(|migration| !migration.migration_type.is_down_migration())
+        .map(|migration| migration.version)
+        .filter(|version| !applied.contains(version))
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "the {schema} schema lacks migration(s) {missing:?}: run this binary once with \
+         --migrate-only (MIGRATE_ONLY=true) first"
+    );
+    Ok(())
 }
 
 /// The URL with its password hidden, for log lines and errors.

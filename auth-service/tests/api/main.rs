@@ -4,6 +4,7 @@
 mod health;
 mod helpers;
 mod login;
+mod migrations;
 mod register;
 mod sessions;
 mod tokens;

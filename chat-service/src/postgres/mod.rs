@@ -11,11 +11,18 @@ use chat_proto::chat::{
 };
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use sqlx::migrate::Migrator;
 use uuid::Uuid;
 
 use crate::store::{
     ChatStore, FeedCursor, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
 };
+
+/// The schema holding the service's tables and migration history.
+pub const SCHEMA: &str = "chat";
+
+/// The migrations of the `chat` schema, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone)]
 pub struct PgChatStore {
@@ -26,14 +33,22 @@ impl PgChatStore {
     /// Wraps a pool whose search path leads to the service's schema, and brings the schema up
     /// to date (migrations take an advisory lock, so replicas starting together do not race).
     pub async fn new(pool: PgPool) -> anyhow::Result<Self> {
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
 
     /// Connects to `url` (tables in the `chat` schema) and migrates.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
-        let pool = service_runtime::postgres::connect(url, "chat", max_connections).await?;
+        let pool = service_runtime::postgres::connect(url, SCHEMA, max_connections).await?;
         Self::new(pool).await
+    }
+
+    /// Connects without migrating (`--skip-migrations`), failing unless the schema is already
+    /// up to date.
+    pub async fn connect_migrated(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let pool = service_runtime::postgres::connect(url, SCHEMA, max_connections).await?;
+        service_runtime::postgres::ensure_migrated(&pool, &MIGRATOR, SCHEMA).await?;
+        Ok(Self { pool })
     }
 }
 

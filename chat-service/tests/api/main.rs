@@ -6,4 +6,5 @@ mod health;
 mod helpers;
 mod history;
 mod messages;
+mod migrations;
 mod receipts;

@@ -1,0 +1,126 @@
+//! Migrations once per rollout: the binary with `MIGRATE_ONLY=true` prepares the schema and exits;
+//! replicas with `SKIP_MIGRATIONS=true` refuse a schema that is not ready and serve one that is.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use auth_service::Config;
+use chat_proto::auth::auth_client::AuthClient;
+use clap::Parser;
+use service_runtime::postgres::{create_test_database, test_admin_url};
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+
+use crate::helpers::register;
+
+const SECRET: &str = "test-secret-of-at-least-32-bytes-long";
+
+/// Runs the auth-service binary with only `env` set, as a container would; kills it if it is
+/// still running after 30 s (a migrate-only run must exit by itself).
+async fn run_binary(env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_auth-service"));
+    command
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("start auth-service");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().expect("poll auth-service").is_none() {
+            if Instant::now() > deadline {
+                child.kill().ok();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().expect("auth-service's output")
+    })
+    .await
+    .expect("the waiting thread")
+}
+
+fn printed(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+async fn fresh_database() -> String {
+    create_test_database(&test_admin_url())
+        .await
+        .unwrap_or_else(|error| panic!("cannot create a test database: {error:#}"))
+}
+
+#[tokio::test]
+async fn migrate_only_prepares_the_schema_for_replicas_that_skip_migrations() {
+    let url = fresh_database().await;
+    // A migrate-only run listens on nothing, so a port already taken does not matter.
+    let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let migrated = run_binary(&[
+        ("DATABASE_URL", &url),
+        ("JWT_SECRET", SECRET),
+        ("MIGRATE_ONLY", "true"),
+        ("LISTEN_ADDR", &taken),
+    ])
+    .await;
+    assert!(migrated.status.success(), "{}", printed(&migrated));
+
+    let config = Config::try_parse_from([
+        "auth-service",
+        "--database-url",
+        &url,
+        "--jwt-secret",
+        SECRET,
+        "--skip-migrations",
+    ])
+    .expect("valid flags");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(auth_service::run(config, listener, async {
+        stopped.await.ok();
+    }));
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect to auth-service");
+    let user = register(&mut AuthClient::new(channel), "migrated", "m@example.com").await;
+    assert_eq!(user.username, "migrated");
+    stop.send(()).ok();
+    server.await.unwrap().expect("a clean stop");
+}
+
+#[tokio::test]
+async fn skip_migrations_refuses_a_schema_that_is_not_ready_and_leaves_it_alone() {
+    let url = fresh_database().await;
+    let refused = run_binary(&[
+        ("DATABASE_URL", &url),
+        ("JWT_SECRET", SECRET),
+        ("SKIP_MIGRATIONS", "true"),
+        ("LISTEN_ADDR", "127.0.0.1:0"),
+    ])
+    .await;
+    assert_eq!(refused.status.code(), Some(1), "{}", printed(&refused));
+    assert!(
+        printed(&refused).contains("--migrate-only"),
+        "{}",
+        printed(&refused)
+    );
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'auth'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        tables, 0,
+        "a replica that skips migrations must not migrate"
+    );
+}
