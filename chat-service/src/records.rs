@@ -71,6 +71,8 @@ pub struct MessageRecord {
     pub conversation: Uuid,
     pub seq: i64,
     pub sender: Uuid,
+    pub sender_number: i64,
+    pub conversation_number: i64,
     pub body: String,
     pub client_message_id: Option<String>,
     pub signature: Option<String>,
@@ -89,6 +91,8 @@ impl From<MessageRecord> for Message {
             created_at_ms: ms(row.created_at),
             client_message_id: row.client_message_id.unwrap_or_default(),
             signature: row.signature.unwrap_or_default(),
+            sender_number: row.sender_number,
+            conversation_number: row.conversation_number,
         }
     }
 }

@@ -144,8 +144,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
     ) -> Result<Response<Conversation>, Status> {
         let r = request.into_inner();
         let user = id(&r.user_id, "user_id")?;
-        let conversation = id(&r.conversation_id, "conversation_id")
-            .map_err(|_| ChatError::ConversationNotFound)?;
+        let conversation = self.named(&r.conversation_id, r.number).await?;
         Ok(Response::new(
             self.store.get_conversation(user, conversation).await?,
         ))
@@ -171,8 +170,12 @@ impl<S: ChatStore> Chat for ChatService<S> {
         without_nul(&r.body, "body")?;
         without_nul(&r.client_message_id, "client_message_id")?;
         without_nul(&r.signature, "signature")?;
+        if r.sender_number < 0 {
+            return Err(ChatError::Validation("sender_number must not be negative".into()).into());
+        }
         let message = NewMessage {
             sender: id(&r.sender_id, "sender_id")?,
+            sender_number: r.sender_number,
             conversation: id(&r.conversation_id, "conversation_id")
                 .map_err(|_| ChatError::ConversationNotFound)?,
             body: r.body,
@@ -195,8 +198,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
             limit: if r.limit == 0 { 50 } else { r.limit.min(100) },
         };
         let user = id(&r.user_id, "user_id")?;
-        let conversation = id(&r.conversation_id, "conversation_id")
-            .map_err(|_| ChatError::ConversationNotFound)?;
+        let conversation = self.named(&r.conversation_id, r.number).await?;
         Ok(Response::new(
             self.store.list_messages(user, conversation, range).await?,
         ))
@@ -236,6 +238,15 @@ impl<S: ChatStore> Chat for ChatService<S> {
 }
 
 impl<S: ChatStore> ChatService<S> {
+    /// The conversation a request names: by its id, or by its number when the id is empty.
+    async fn named(&self, conversation_id: &str, number: i64) -> Result<Uuid, ChatError> {
+        if conversation_id.is_empty() && number > 0 {
+            let found = self.store.conversation_by_number(number).await?;
+            return found.ok_or(ChatError::ConversationNotFound);
+        }
+        Uuid::parse_str(conversation_id).map_err(|_| ChatError::ConversationNotFound)
+    }
+
     async fn receipt(
         &self,
         r: ReceiptRequest,

@@ -26,6 +26,8 @@ pub struct NewGroup {
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub sender: Uuid,
+    /// The sender's user number, stored with the message for dialects with integer ids.
+    pub sender_number: i64,
     pub conversation: Uuid,
     pub body: String,
     pub client_message_id: Option<String>,
@@ -89,6 +91,12 @@ pub trait ChatStore: Send + Sync + 'static {
         user: Uuid,
         conversation: Uuid,
     ) -> impl Future<Output = StoreResult<Conversation>> + Send;
+
+    /// The id of the conversation with this number, if there is one that is not deleted.
+    fn conversation_by_number(
+        &self,
+        number: i64,
+    ) -> impl Future<Output = StoreResult<Option<Uuid>>> + Send;
 
     fn send_message(
         &self,

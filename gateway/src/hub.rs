@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
+use chat_proto::auth::Identity;
 use chat_proto::events::Delivery;
 use chat_proto::events::delivery::Payload;
 use tokio::sync::{mpsc, watch};
@@ -31,6 +32,8 @@ pub mod close_code {
 pub struct Connection {
     pub socket_id: String,
     pub user_id: String,
+    /// The user's stable integer number, which dialects with integer ids show.
+    pub user_number: i64,
     pub session_id: String,
     pub dialect: Dialect,
     outbox: mpsc::Sender<Utf8Bytes>,
@@ -63,24 +66,21 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn register(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        dialect: Dialect,
-    ) -> (Arc<Connection>, Mailbox) {
+    /// Takes in a socket of the session `identity` names.
+    pub fn register(&self, identity: &Identity, dialect: Dialect) -> (Arc<Connection>, Mailbox) {
         let (outbox_tx, outbox) = mpsc::channel(OUTBOX_CAPACITY);
         let (closer, close) = watch::channel(None);
         let connection = Arc::new(Connection {
             socket_id: uuid::Uuid::new_v4().to_string(),
-            user_id: user_id.to_owned(),
-            session_id: session_id.to_owned(),
+            user_id: identity.user_id.clone(),
+            user_number: identity.user_number,
+            session_id: identity.session_id.clone(),
             dialect,
             outbox: outbox_tx,
             closer,
         });
         self.write()
-            .entry(user_id.to_owned())
+            .entry(identity.user_id.clone())
             .or_default()
             .push(connection.clone());
         (connection, Mailbox { outbox, close })

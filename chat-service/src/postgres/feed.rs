@@ -40,7 +40,8 @@ WITH mine AS (
 )
 SELECT feed.at, feed.rank, feed.ord, feed.conversation_id, feed.event_kind, feed.subject_id,
        feed.actor_id, msg.id, msg.number, msg.seq, msg.sender_id, msg.body,
-       msg.client_message_id, msg.signature, msg.created_at
+       msg.client_message_id, msg.signature, msg.created_at, msg.sender_number,
+       msg.conversation_number
 FROM feed LEFT JOIN messages msg ON msg.id = feed.message_id
 WHERE (feed.at, feed.rank, feed.ord) > ($3, $4, $5)
 ORDER BY feed.at, feed.rank, feed.ord

@@ -14,14 +14,14 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     // Taking the counter row's lock first serializes the conversation's senders, so a retry
     // with the same client message id sees the first attempt's committed row below. Membership
     // changes lock the same row, so the check after it sees a removal committed while we waited.
-    let seq: Option<i64> = sqlx::query_scalar(
-        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+    let counter: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq, number",
     )
     .bind(new.conversation)
     .fetch_optional(&mut *tx)
     .await?;
     ensure_member(&mut tx, new.sender, new.conversation).await?;
-    let seq = seq.ok_or(ChatError::ConversationNotFound)?;
+    let (seq, conversation_number) = counter.ok_or(ChatError::ConversationNotFound)?;
     if let Some(client_id) = &new.client_message_id {
         let existing = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
@@ -46,8 +46,8 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     let now = Utc::now();
     let row = sqlx::query(&format!(
         "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
-         signature, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         RETURNING {MESSAGE_COLUMNS}"
+         signature, created_at, sender_number, conversation_number) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {MESSAGE_COLUMNS}"
     ))
     .bind(Uuid::new_v4())
     .bind(new.conversation)
@@ -57,6 +57,8 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     .bind(&new.client_message_id)
     .bind(&new.signature)
     .bind(now)
+    .bind(new.sender_number)
+    .bind(conversation_number)
     .fetch_one(&mut *tx)
     .await?;
     let stored = message(&row)?;

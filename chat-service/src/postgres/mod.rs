@@ -83,6 +83,16 @@ impl ChatStore for PgChatStore {
         groups::get(&self.pool, user, conversation).await
     }
 
+    async fn conversation_by_number(&self, number: i64) -> StoreResult<Option<Uuid>> {
+        let id = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE number = $1 AND deleted_at IS NULL",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
     async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {
         messages::send(&self.pool, message).await
     }

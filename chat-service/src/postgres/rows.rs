@@ -11,7 +11,7 @@ pub const CONVERSATION_COLUMNS: &str = "id, number, kind, name, owner_id, is_pub
      last_seq, created_at, updated_at";
 
 pub const MESSAGE_COLUMNS: &str = "id, number, conversation_id, seq, sender_id, body, \
-     client_message_id, signature, created_at";
+     client_message_id, signature, created_at, sender_number, conversation_number";
 
 pub use crate::records::ms;
 
@@ -37,6 +37,8 @@ pub fn message(row: &PgRow) -> Result<Message, sqlx::Error> {
         conversation: row.try_get("conversation_id")?,
         seq: row.try_get("seq")?,
         sender: row.try_get("sender_id")?,
+        sender_number: row.try_get("sender_number")?,
+        conversation_number: row.try_get("conversation_number")?,
         body: row.try_get("body")?,
         client_message_id: row.try_get("client_message_id")?,
         signature: row.try_get("signature")?,

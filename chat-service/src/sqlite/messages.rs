@@ -39,9 +39,9 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
         }
     }
     let now = Utc::now();
-    let seq: i64 = sqlx::query_scalar(
+    let (seq, conversation_number): (i64, i64) = sqlx::query_as(
         "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 \
-         RETURNING last_seq",
+         RETURNING last_seq, number",
     )
     .bind(new.conversation.hyphenated())
     .bind(micros(now))
@@ -50,8 +50,8 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
     .ok_or(ChatError::ConversationNotFound)?;
     let row = sqlx::query(&format!(
         "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
-         signature, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         RETURNING {MESSAGE_COLUMNS}"
+         signature, created_at, sender_number, conversation_number) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {MESSAGE_COLUMNS}"
     ))
     .bind(Uuid::new_v4().hyphenated())
     .bind(new.conversation.hyphenated())
@@ -61,6 +61,8 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
     .bind(&new.client_message_id)
     .bind(&new.signature)
     .bind(micros(now))
+    .bind(new.sender_number)
+    .bind(conversation_number)
     .fetch_one(&mut *tx)
     .await?;
     let stored = message(&row)?;

@@ -116,6 +116,16 @@ impl ChatStore for SqliteChatStore {
         groups::get(&self.reader, user, conversation).await
     }
 
+    async fn conversation_by_number(&self, number: i64) -> StoreResult<Option<Uuid>> {
+        let id: Option<uuid::fmt::Hyphenated> = sqlx::query_scalar(
+            "SELECT id FROM conversations WHERE number = $1 AND deleted_at IS NULL",
+        )
+        .bind(number)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(id.map(uuid::fmt::Hyphenated::into_uuid))
+    }
+
     async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {
         messages::send(&self.writer, message).await
     }

@@ -14,7 +14,7 @@ pub const CONVERSATION_COLUMNS: &str = "id, number, kind, name, owner_id, is_pub
      last_seq, created_at, updated_at";
 
 pub const MESSAGE_COLUMNS: &str = "id, number, conversation_id, seq, sender_id, body, \
-     client_message_id, signature, created_at";
+     client_message_id, signature, created_at, sender_number, conversation_number";
 
 /// How a time is stored: microseconds, the precision Postgres keeps.
 pub fn micros(at: DateTime<Utc>) -> i64 {
@@ -67,6 +67,8 @@ pub fn message(row: &SqliteRow) -> Result<Message, sqlx::Error> {
         conversation: uuid(row, "conversation_id")?,
         seq: row.try_get("seq")?,
         sender: uuid(row, "sender_id")?,
+        sender_number: row.try_get("sender_number")?,
+        conversation_number: row.try_get("conversation_number")?,
         body: row.try_get("body")?,
         client_message_id: row.try_get("client_message_id")?,
         signature: row.try_get("signature")?,

@@ -92,6 +92,7 @@ async fn creating_a_group_makes_the_creator_its_owner_and_first_member() {
         .get_conversation(GetConversationRequest {
             user_id: BOB.into(),
             conversation_id: group.id.clone(),
+            ..Default::default()
         })
         .await
         .expect("a member sees the group")
@@ -228,6 +229,7 @@ async fn an_unknown_group_is_not_found() {
         .get_conversation(GetConversationRequest {
             user_id: ALICE.into(),
             conversation_id: unknown,
+            ..Default::default()
         })
         .await;
     assert_refused(refused, Code::NotFound, "conversation_not_found");

@@ -33,6 +33,7 @@ async fn last_seq(client: &mut Client, conversation: &str) -> i64 {
         .get_conversation(GetConversationRequest {
             user_id: ALICE.into(),
             conversation_id: conversation.into(),
+            ..Default::default()
         })
         .await
         .expect("get the conversation")
@@ -100,6 +101,7 @@ async fn non_members_cannot_send_read_or_look() {
             .get_conversation(GetConversationRequest {
                 user_id: outsider.into(),
                 conversation_id: group.id.clone(),
+                ..Default::default()
             })
             .await;
         assert_refused(refused, Code::PermissionDenied, "not_a_member");
@@ -268,6 +270,7 @@ async fn a_malformed_conversation_id_is_not_found() {
         .get_conversation(GetConversationRequest {
             user_id: ALICE.into(),
             conversation_id: "not-a-uuid".into(),
+            ..Default::default()
         })
         .await;
     assert_refused(refused, Code::NotFound, "conversation_not_found");

@@ -36,6 +36,7 @@ async fn watermarks(client: &mut Client, conversation: &str, user: &str) -> (i64
         .get_conversation(GetConversationRequest {
             user_id: ALICE.into(),
             conversation_id: conversation.into(),
+            ..Default::default()
         })
         .await
         .expect("get the conversation")

@@ -37,6 +37,8 @@ conformance_suite!(
     sends_by_non_members_and_to_unknown_conversations_are_refused,
     concurrent_senders_get_contiguous_seqs,
     concurrent_retries_store_one_message,
+    conversations_are_found_by_number,
+    messages_carry_sender_and_conversation_numbers,
     history_pages_by_seq,
     history_pages_by_time,
     history_is_for_members_and_public_groups,

@@ -149,6 +149,7 @@ pub async fn get_group(
         .get_conversation(GetConversationRequest {
             user_id: user.id,
             conversation_id: group_id,
+            number: 0,
         })
         .await?
         .into_inner();
@@ -191,6 +192,7 @@ pub async fn list_messages(
             before_ms: query.before.unwrap_or(0),
             after_ms: query.after.unwrap_or(0),
             limit: query.limit.unwrap_or(50),
+            number: 0,
         })
         .await?
         .into_inner();

@@ -188,6 +188,7 @@ impl<'a> Rpc<'a> {
                 body: body.data,
                 client_message_id: body.client_message_id.unwrap_or_default(),
                 signature: String::new(),
+                sender_number: self.connection.user_number,
             })
             .await?
             .into_inner();
@@ -265,6 +266,7 @@ impl<'a> Rpc<'a> {
             .get_conversation(GetConversationRequest {
                 user_id: me.clone(),
                 conversation_id: body.group_id.clone(),
+                number: 0,
             })
             .await?
             .into_inner();

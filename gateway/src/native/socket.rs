@@ -51,10 +51,7 @@ pub async fn upgrade(
 pub type Sink = SplitSink<WebSocket, Message>;
 
 async fn run(socket: WebSocket, state: AppState, identity: Identity) {
-    let (connection, mut mailbox) =
-        state
-            .hub
-            .register(&identity.user_id, &identity.session_id, Dialect::Native);
+    let (connection, mut mailbox) = state.hub.register(&identity, Dialect::Native);
     websocket::online(&state, &connection).await;
     let (mut sink, mut stream) = socket.split();
     let mut rpc = Rpc::new(&state, &connection);

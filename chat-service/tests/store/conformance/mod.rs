@@ -4,12 +4,14 @@ mod catch_up;
 mod groups;
 mod history;
 mod messages;
+mod numbers;
 mod receipts;
 
 pub use catch_up::*;
 pub use groups::*;
 pub use history::*;
 pub use messages::*;
+pub use numbers::*;
 pub use receipts::*;
 
 use std::fmt::Debug;
@@ -54,6 +56,7 @@ pub async fn group<S: ChatStore>(
 pub fn message(sender: Uuid, conversation: Uuid, body: &str) -> NewMessage {
     NewMessage {
         sender,
+        sender_number: 0,
         conversation,
         body: body.into(),
         client_message_id: None,
