@@ -12,6 +12,7 @@ pub mod hub;
 pub mod json;
 pub mod native;
 pub mod services;
+pub mod sessions;
 pub mod state;
 pub mod websocket;
 

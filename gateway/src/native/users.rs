@@ -4,14 +4,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chat_proto::auth::{CreateSessionRequest, LoginRequest, RegisterRequest, RevokeSessionRequest};
-use chat_proto::events::delivery::Payload;
-use chat_proto::events::{Delivery, SessionRevoked};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::json::JsonBody;
+use crate::sessions::close_session_everywhere;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -162,17 +161,4 @@ pub async fn delete_session(
         .await?;
     close_session_everywhere(&state, &user.id, &session_id).await;
     Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn close_session_everywhere(state: &AppState, user_id: &str, session_id: &str) {
-    state
-        .fanout
-        .send(Delivery {
-            user_ids: vec![user_id.to_owned()],
-            except_connection_id: String::new(),
-            payload: Some(Payload::SessionRevoked(SessionRevoked {
-                session_id: session_id.to_owned(),
-            })),
-        })
-        .await;
 }

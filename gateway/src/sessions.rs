@@ -1,0 +1,22 @@
+//! Ending a session everywhere: whichever dialect logs a session out, its sockets close (1008)
+//! on every replica they are connected to.
+
+use chat_proto::events::delivery::Payload;
+use chat_proto::events::{Delivery, SessionRevoked};
+
+use crate::state::AppState;
+
+/// Tells every replica holding a socket of `session_id` (a session of `user_id`) to close it.
+/// Call it after auth-service has revoked the session, so a reconnect is refused.
+pub async fn close_session_everywhere(state: &AppState, user_id: &str, session_id: &str) {
+    state
+        .fanout
+        .send(Delivery {
+            user_ids: vec![user_id.to_owned()],
+            except_connection_id: String::new(),
+            payload: Some(Payload::SessionRevoked(SessionRevoked {
+                session_id: session_id.to_owned(),
+            })),
+        })
+        .await;
+}
