@@ -2,13 +2,20 @@
 //!
 //! Events are ordered by time, then by rank (membership events before the messages of the same
 //! instant, receipts after), then by a per-rank order number. Stores read rows in that order
-//! as [`FeedRow`]s; [`FeedPage`] turns them into the events clients see.
+//! as [`FeedRow`]s; [`page`] turns them into the events clients see.
+//!
+//! Receipts are not stored as events: each member's delivered and read watermarks (with the
+//! time they last moved) stand for one receipt each, naming the catching-up user's latest
+//! message at or under the watermark that existed at that time. A member's own send moves their
+//! watermarks onto their message without moving the times, so it neither hides the receipts they
+//! gave before nor makes up new ones.
 
 use chat_proto::chat::conversation_event::Kind;
 use chat_proto::chat::{
     CatchUpResponse, Conversation, ConversationEvent, GroupCreated, MemberChanged, Message, Receipt,
 };
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::ChatError;
@@ -57,6 +64,83 @@ pub fn start(since: DateTime<Utc>, cursor: Option<FeedCursor>) -> FeedCursor {
     })
 }
 
+/// A membership event as a store records it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEvent<'a> {
+    /// `group_created`, `member_joined` or `member_left`.
+    pub kind: &'a str,
+    /// Who joined or left.
+    pub user: Option<Uuid>,
+    pub actor: Uuid,
+    /// A [`CreatedGroup`] as JSON, for `group_created`.
+    pub payload: Option<&'a str>,
+}
+
+impl<'a> NewEvent<'a> {
+    /// A group's creation by `actor`, with the group as created ([`CreatedGroup`] as JSON).
+    pub fn created(actor: Uuid, payload: &'a str) -> Self {
+        NewEvent {
+            kind: "group_created",
+            user: None,
+            actor,
+            payload: Some(payload),
+        }
+    }
+
+    pub fn joined(user: Uuid, actor: Uuid) -> Self {
+        NewEvent {
+            kind: "member_joined",
+            user: Some(user),
+            actor,
+            payload: None,
+        }
+    }
+
+    pub fn left(user: Uuid, actor: Uuid) -> Self {
+        NewEvent {
+            kind: "member_left",
+            user: Some(user),
+            actor,
+            payload: None,
+        }
+    }
+}
+
+/// What a `group_created` event stores: the group as it was created, so that later renames,
+/// additions and removals do not change what catch-up shows of its creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedGroup {
+    pub name: String,
+    pub member_ids: Vec<Uuid>,
+}
+
+impl CreatedGroup {
+    /// The event's payload for a group just created, its members as the store lists them.
+    pub fn of(group: &Conversation) -> Result<Self, ChatError> {
+        let member_ids = group
+            .members
+            .iter()
+            .map(|member| Uuid::parse_str(&member.user_id))
+            .collect::<Result<_, _>>()
+            .map_err(|error| ChatError::Internal(error.into()))?;
+        Ok(CreatedGroup {
+            name: group.name.clone(),
+            member_ids,
+        })
+    }
+
+    pub fn to_json(&self) -> Result<String, ChatError> {
+        serde_json::to_string(self).map_err(|error| ChatError::Internal(error.into()))
+    }
+
+    pub fn from_json(payload: Option<&str>) -> Result<Self, ChatError> {
+        let payload = payload.ok_or_else(|| {
+            ChatError::Internal(anyhow::anyhow!("group-created event without payload"))
+        })?;
+        serde_json::from_str(payload).map_err(|error| ChatError::Internal(error.into()))
+    }
+}
+
 /// One row of a store's feed query.
 #[derive(Debug, Clone)]
 pub struct FeedRow {
@@ -69,114 +153,81 @@ pub struct FeedRow {
     /// Who joined or left, or who received or read the message.
     pub subject: Option<Uuid>,
     pub actor: Option<Uuid>,
+    /// A membership event's payload: a [`CreatedGroup`] as JSON for `group_created`.
+    pub payload: Option<String>,
     /// The message a message or receipt row is about.
     pub message: Option<Message>,
 }
 
-/// A page of events whose group-created events still wait for their group's name and members.
-#[derive(Debug)]
-pub struct FeedPage {
-    events: Vec<ConversationEvent>,
-    created: Vec<(usize, Uuid)>,
-    next_cursor: String,
+/// The page from up to `limit + 1` rows (the extra one says whether more follow), for `user`
+/// (whose messages the receipts are about).
+pub fn page(user: Uuid, rows: Vec<FeedRow>, limit: u32) -> Result<CatchUpResponse, ChatError> {
+    let more = rows.len() > limit as usize;
+    let mut events = Vec::with_capacity(rows.len().min(limit as usize));
+    let mut last = None;
+    for row in rows.into_iter().take(limit as usize) {
+        last = Some(FeedCursor {
+            at: row.at,
+            rank: row.rank,
+            order: row.order,
+        });
+        let Some(kind) = kind(user, &row)? else {
+            continue;
+        };
+        events.push(ConversationEvent {
+            conversation_id: row.conversation.to_string(),
+            at_ms: ms(row.at),
+            kind: Some(kind),
+        });
+    }
+    let next_cursor = match (more, last) {
+        (true, Some(cursor)) => encode_cursor(cursor),
+        _ => String::new(),
+    };
+    Ok(CatchUpResponse {
+        events,
+        next_cursor,
+    })
 }
 
-impl FeedPage {
-    /// The page from up to `limit + 1` rows (the extra one says whether more follow), for `user`
-    /// (whose messages the receipts are about).
-    pub fn assemble(user: Uuid, rows: Vec<FeedRow>, limit: u32) -> Result<Self, ChatError> {
-        let more = rows.len() > limit as usize;
-        let mut page = FeedPage {
-            events: Vec::with_capacity(rows.len().min(limit as usize)),
-            created: Vec::new(),
-            next_cursor: String::new(),
-        };
-        let mut last = None;
-        for row in rows.into_iter().take(limit as usize) {
-            last = Some(FeedCursor {
-                at: row.at,
-                rank: row.rank,
-                order: row.order,
-            });
-            let Some(kind) = page.kind(user, &row)? else {
-                continue;
-            };
-            page.events.push(ConversationEvent {
-                conversation_id: row.conversation.to_string(),
-                at_ms: ms(row.at),
-                kind: Some(kind),
-            });
-        }
-        if let (true, Some(cursor)) = (more, last) {
-            page.next_cursor = encode_cursor(cursor);
-        }
-        Ok(page)
-    }
-
-    fn kind(&mut self, user: Uuid, row: &FeedRow) -> Result<Option<Kind>, ChatError> {
-        let id = |who: Option<Uuid>| who.map(|id| id.to_string()).unwrap_or_default();
-        let message = || {
-            row.message
-                .clone()
-                .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("feed row without message")))
-        };
-        let receipt = || -> Result<Receipt, ChatError> {
-            let message = message()?;
-            Ok(Receipt {
-                message_id: message.id,
-                seq: message.seq,
-                user_id: id(row.subject),
-                sender_id: user.to_string(),
-            })
-        };
-        let change = || MemberChanged {
+fn kind(user: Uuid, row: &FeedRow) -> Result<Option<Kind>, ChatError> {
+    let id = |who: Option<Uuid>| who.map(|id| id.to_string()).unwrap_or_default();
+    let message = || {
+        row.message
+            .clone()
+            .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("feed row without message")))
+    };
+    let receipt = || -> Result<Receipt, ChatError> {
+        let message = message()?;
+        Ok(Receipt {
+            message_id: message.id,
+            seq: message.seq,
             user_id: id(row.subject),
-            actor_id: id(row.actor),
-        };
-        Ok(Some(match row.rank {
-            RANK_MESSAGE => Kind::Message(message()?),
-            RANK_DELIVERED => Kind::Delivered(receipt()?),
-            RANK_READ => Kind::Read(receipt()?),
-            RANK_EVENT => match row.event_kind.as_str() {
-                "group_created" => {
-                    self.created.push((self.events.len(), row.conversation));
-                    Kind::GroupCreated(GroupCreated {
-                        name: String::new(),
-                        owner_id: id(row.actor),
-                        member_ids: Vec::new(),
-                    })
-                }
-                "member_joined" => Kind::MemberJoined(change()),
-                _ => Kind::MemberLeft(change()),
-            },
-            _ => return Ok(None),
-        }))
-    }
-
-    /// The groups whose creation is on this page.
-    pub fn created_groups(&self) -> Vec<Uuid> {
-        self.created.iter().map(|(_, id)| *id).collect()
-    }
-
-    /// The response, group-created events carrying their group's name and current members.
-    pub fn finish(mut self, groups: &[Conversation]) -> CatchUpResponse {
-        for (index, id) in &self.created {
-            let id = id.to_string();
-            if let (Some(group), Some(Kind::GroupCreated(event))) = (
-                groups.iter().find(|g| g.id == id),
-                self.events
-                    .get_mut(*index)
-                    .and_then(|event| event.kind.as_mut()),
-            ) {
-                event.name = group.name.clone();
-                event.member_ids = group.members.iter().map(|m| m.user_id.clone()).collect();
+            sender_id: user.to_string(),
+        })
+    };
+    let change = || MemberChanged {
+        user_id: id(row.subject),
+        actor_id: id(row.actor),
+    };
+    Ok(Some(match row.rank {
+        RANK_MESSAGE => Kind::Message(message()?),
+        RANK_DELIVERED => Kind::Delivered(receipt()?),
+        RANK_READ => Kind::Read(receipt()?),
+        RANK_EVENT => match row.event_kind.as_str() {
+            "group_created" => {
+                let created = CreatedGroup::from_json(row.payload.as_deref())?;
+                Kind::GroupCreated(GroupCreated {
+                    name: created.name,
+                    owner_id: id(row.actor),
+                    member_ids: created.member_ids.iter().map(Uuid::to_string).collect(),
+                })
             }
-        }
-        CatchUpResponse {
-            events: self.events,
-            next_cursor: self.next_cursor,
-        }
-    }
+            "member_joined" => Kind::MemberJoined(change()),
+            _ => Kind::MemberLeft(change()),
+        },
+        _ => return Ok(None),
+    }))
 }
 
 #[cfg(test)]
@@ -193,5 +244,17 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(cursor)).unwrap(), cursor);
         assert!(decode_cursor("1.2").is_err());
         assert!(decode_cursor("a.b.c").is_err());
+    }
+
+    #[test]
+    fn created_groups_round_trip_through_their_payload() {
+        let created = CreatedGroup {
+            name: "Team".into(),
+            member_ids: vec![Uuid::new_v4(), Uuid::new_v4()],
+        };
+        let json = created.to_json().unwrap();
+        assert_eq!(CreatedGroup::from_json(Some(&json)).unwrap(), created);
+        assert!(CreatedGroup::from_json(None).is_err());
+        assert!(CreatedGroup::from_json(Some("{}")).is_err());
     }
 }

@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use super::rows::{conversations_with_members, ms};
 use crate::error::ChatError;
+use crate::feed::{CreatedGroup, NewEvent};
 use crate::records;
-use crate::rules::{self, Membership};
+use crate::rules::{self, MemberRow, Membership};
 use crate::store::{NewGroup, StoreResult};
 
 pub async fn create(pool: &PgPool, group: NewGroup) -> StoreResult<Conversation> {
@@ -41,10 +42,14 @@ pub async fn create(pool: &PgPool, group: NewGroup) -> StoreResult<Conversation>
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    record_event(&mut tx, id, "group_created", None, group.creator, now).await?;
-    let conversation = conversations_with_members(&mut tx, &[id]).await?.pop();
+    let conversation = conversations_with_members(&mut tx, &[id])
+        .await?
+        .pop()
+        .ok_or(ChatError::ConversationNotFound)?;
+    let created = CreatedGroup::of(&conversation)?.to_json()?;
+    record_event(&mut tx, id, NewEvent::created(group.creator, &created), now).await?;
     tx.commit().await?;
-    conversation.ok_or(ChatError::ConversationNotFound)
+    Ok(conversation)
 }
 
 pub async fn join(
@@ -62,22 +67,16 @@ pub async fn join(
         sqlx::query(
             "INSERT INTO members (conversation_id, user_id, role, joined_at) \
              VALUES ($1, $2, 'member', $3) \
-             ON CONFLICT (conversation_id, user_id) DO UPDATE SET joined_at = $3, left_at = NULL",
+             ON CONFLICT (conversation_id, user_id) \
+             DO UPDATE SET joined_at = $3, left_at = NULL, removed_by = NULL",
         )
         .bind(conversation)
         .bind(user)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        record_event(
-            &mut tx,
-            conversation,
-            "member_joined",
-            Some(user),
-            actor,
-            now,
-        )
-        .await?;
+        let event = NewEvent::joined(user, actor);
+        record_event(&mut tx, conversation, event, now).await?;
     }
     finish_change(tx, conversation, changed, now).await
 }
@@ -92,13 +91,19 @@ pub async fn leave(
     let state = lock_membership(&mut tx, actor, conversation, user).await?;
     rules::may_remove(actor, user, &state)?;
     let now = Utc::now();
-    sqlx::query("UPDATE members SET left_at = $3 WHERE conversation_id = $1 AND user_id = $2")
-        .bind(conversation)
-        .bind(user)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    record_event(&mut tx, conversation, "member_left", Some(user), actor, now).await?;
+    // Whoever takes someone else out is remembered: that user may not come back by themselves.
+    sqlx::query(
+        "UPDATE members SET left_at = $3, removed_by = $4 \
+         WHERE conversation_id = $1 AND user_id = $2",
+    )
+    .bind(conversation)
+    .bind(user)
+    .bind(now)
+    .bind((actor != user).then_some(actor))
+    .execute(&mut *tx)
+    .await?;
+    let event = NewEvent::left(user, actor);
+    record_event(&mut tx, conversation, event, now).await?;
     finish_change(tx, conversation, true, now).await
 }
 
@@ -144,48 +149,53 @@ async fn lock_membership(
         ));
     }
     let rows = sqlx::query(
-        "SELECT user_id, left_at IS NULL AS active FROM members \
-         WHERE conversation_id = $1 AND user_id IN ($2, $3) FOR UPDATE",
+        "SELECT user_id, left_at IS NULL AS active, removed_by IS NOT NULL AS removed \
+         FROM members WHERE conversation_id = $1 AND user_id IN ($2, $3) FOR UPDATE",
     )
     .bind(conversation)
     .bind(actor)
     .bind(user)
     .fetch_all(&mut *conn)
     .await?;
-    let status = |who: Uuid| {
-        rows.iter()
-            .find(|r| r.try_get::<Uuid, _>("user_id").ok() == Some(who))
-            .map(|r| r.try_get::<bool, _>("active").unwrap_or(false))
+    let member = |who: Uuid| -> StoreResult<Option<MemberRow>> {
+        for row in &rows {
+            if row.try_get::<Uuid, _>("user_id")? == who {
+                return Ok(Some(MemberRow {
+                    active: row.try_get("active")?,
+                    removed: row.try_get("removed")?,
+                }));
+            }
+        }
+        Ok(None)
     };
-    Ok(Membership {
-        is_public: row.try_get("is_public")?,
-        owner: row.try_get("owner_id")?,
-        actor_is_member: status(actor) == Some(true),
-        user_is_member: status(user) == Some(true),
-        user_was_member: status(user) == Some(false),
-    })
+    Ok(Membership::new(
+        row.try_get("is_public")?,
+        row.try_get("owner_id")?,
+        member(actor)?,
+        member(user)?,
+    ))
 }
 
 async fn record_event(
     conn: &mut PgConnection,
     conversation: Uuid,
-    kind: &str,
-    user: Option<Uuid>,
-    actor: Uuid,
+    event: NewEvent<'_>,
     at: chrono::DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO conversation_events (conversation_id, kind, user_id, actor_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO conversation_events \
+         (conversation_id, kind, user_id, actor_id, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
     )
     .bind(conversation)
-    .bind(kind)
-    .bind(user)
-    .bind(actor)
+    .bind(event.kind)
+    .bind(event.user)
+    .bind(event.actor)
+    .bind(event.payload)
     .bind(at)
     .execute(&mut *conn)
     .await?;
-    if kind != "group_created" {
+    if event.kind != "group_created" {
         sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = $1")
             .bind(conversation)
             .bind(at)

@@ -7,40 +7,54 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
-use super::rows::{conversations_with_members, message, micros, optional_uuid, time, uuid};
-use crate::feed::{FeedPage, FeedRow, MAX_PAGE, start};
+use super::rows::{message, micros, optional_uuid, time, uuid};
+use crate::feed::{self, FeedRow, MAX_PAGE, start};
 use crate::store::{FeedCursor, StoreResult};
 
-// Row values compare left to right, exactly like Postgres' `(a, b, c) > (x, y, z)`.
+// Row values compare left to right, exactly like Postgres' `(a, b, c) > (x, y, z)`. A receipt
+// names the user's latest message at or under the member's watermark that existed when the
+// watermark last moved: a correlated subquery where Postgres has a lateral join, one backwards
+// step on `messages_by_sender` per member.
 const FEED_SQL: &str = "
 WITH mine AS (
     SELECT conversation_id, left_at FROM members
     WHERE user_id = $1 AND (left_at IS NULL OR left_at >= $2)
 ), feed AS (
     SELECT e.created_at AS at, 0 AS rank, e.id AS ord, e.conversation_id, e.kind AS event_kind,
-           e.user_id AS subject_id, e.actor_id, NULL AS message_id
+           e.user_id AS subject_id, e.actor_id, e.payload, NULL AS message_id
     FROM conversation_events e JOIN mine USING (conversation_id)
     WHERE e.created_at >= $2 AND (mine.left_at IS NULL OR e.created_at <= mine.left_at)
     UNION ALL
-    SELECT m.created_at, 1, m.number, m.conversation_id, 'message', NULL, NULL, m.id
+    SELECT m.created_at, 1, m.number, m.conversation_id, 'message', NULL, NULL, NULL, m.id
     FROM messages m JOIN mine USING (conversation_id)
     WHERE m.created_at >= $2 AND (mine.left_at IS NULL OR m.created_at <= mine.left_at)
       AND m.deleted_at IS NULL
     UNION ALL
-    SELECT r.delivered_at, 2, m.number, r.conversation_id, 'delivered', r.user_id, NULL, m.id
+    SELECT r.delivered_at, 2, m.number, r.conversation_id, 'delivered', r.user_id, NULL, NULL,
+           m.id
     FROM members r JOIN mine USING (conversation_id)
-    JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq = r.last_delivered_seq
-    WHERE r.delivered_at >= $2 AND r.user_id <> $1 AND m.sender_id = $1
+    JOIN messages m ON m.id = (
+        SELECT x.id FROM messages x
+        WHERE x.conversation_id = r.conversation_id AND x.sender_id = $1
+          AND x.seq <= r.last_delivered_seq AND x.created_at <= r.delivered_at
+          AND x.deleted_at IS NULL
+        ORDER BY x.seq DESC LIMIT 1)
+    WHERE r.delivered_at >= $2 AND r.user_id <> $1
       AND (mine.left_at IS NULL OR r.delivered_at <= mine.left_at)
     UNION ALL
-    SELECT r.read_at, 3, m.number, r.conversation_id, 'read', r.user_id, NULL, m.id
+    SELECT r.read_at, 3, m.number, r.conversation_id, 'read', r.user_id, NULL, NULL, m.id
     FROM members r JOIN mine USING (conversation_id)
-    JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq = r.last_read_seq
-    WHERE r.read_at >= $2 AND r.user_id <> $1 AND m.sender_id = $1
+    JOIN messages m ON m.id = (
+        SELECT x.id FROM messages x
+        WHERE x.conversation_id = r.conversation_id AND x.sender_id = $1
+          AND x.seq <= r.last_read_seq AND x.created_at <= r.read_at
+          AND x.deleted_at IS NULL
+        ORDER BY x.seq DESC LIMIT 1)
+    WHERE r.read_at >= $2 AND r.user_id <> $1
       AND (mine.left_at IS NULL OR r.read_at <= mine.left_at)
 )
 SELECT feed.at, feed.rank, feed.ord, feed.conversation_id, feed.event_kind, feed.subject_id,
-       feed.actor_id, msg.id, msg.number, msg.seq, msg.sender_id, msg.body,
+       feed.actor_id, feed.payload, msg.id, msg.number, msg.seq, msg.sender_id, msg.body,
        msg.client_message_id, msg.signature, msg.created_at, msg.sender_number,
        msg.conversation_number
 FROM feed LEFT JOIN messages msg ON msg.id = feed.message_id
@@ -57,7 +71,6 @@ pub async fn catch_up(
 ) -> StoreResult<CatchUpResponse> {
     let limit = limit.clamp(1, MAX_PAGE);
     let start = start(since, cursor);
-    let mut conn = reader.acquire().await?;
     let rows = sqlx::query(FEED_SQL)
         .bind(user.hyphenated())
         .bind(micros(since))
@@ -65,19 +78,12 @@ pub async fn catch_up(
         .bind(start.rank)
         .bind(start.order)
         .bind(i64::from(limit) + 1)
-        .fetch_all(&mut *conn)
+        .fetch_all(reader)
         .await?
         .iter()
         .map(feed_row)
         .collect::<Result<Vec<_>, _>>()?;
-    let page = FeedPage::assemble(user, rows, limit)?;
-    let created = page.created_groups();
-    let groups = if created.is_empty() {
-        Vec::new()
-    } else {
-        conversations_with_members(&mut conn, &created).await?
-    };
-    Ok(page.finish(&groups))
+    feed::page(user, rows, limit)
 }
 
 fn feed_row(row: &SqliteRow) -> Result<FeedRow, sqlx::Error> {
@@ -90,6 +96,7 @@ fn feed_row(row: &SqliteRow) -> Result<FeedRow, sqlx::Error> {
         event_kind: row.try_get("event_kind")?,
         subject: optional_uuid(row, "subject_id")?,
         actor: optional_uuid(row, "actor_id")?,
+        payload: row.try_get("payload")?,
         message: has_message.then(|| message(row)).transpose()?,
     })
 }

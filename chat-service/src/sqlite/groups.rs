@@ -8,8 +8,9 @@ use uuid::Uuid;
 use super::rows::{conversations_with_members, micros, uuid};
 use super::write;
 use crate::error::ChatError;
+use crate::feed::{CreatedGroup, NewEvent};
 use crate::records::{self, ms};
-use crate::rules::{self, Membership};
+use crate::rules::{self, MemberRow, Membership};
 use crate::store::{NewGroup, StoreResult};
 
 pub async fn create(writer: &SqlitePool, group: NewGroup) -> StoreResult<Conversation> {
@@ -39,10 +40,14 @@ pub async fn create(writer: &SqlitePool, group: NewGroup) -> StoreResult<Convers
         .execute(&mut *tx)
         .await?;
     }
-    record_event(&mut tx, id, "group_created", None, group.creator, now).await?;
-    let conversation = conversations_with_members(&mut tx, &[id]).await?.pop();
+    let conversation = conversations_with_members(&mut tx, &[id])
+        .await?
+        .pop()
+        .ok_or(ChatError::ConversationNotFound)?;
+    let created = CreatedGroup::of(&conversation)?.to_json()?;
+    record_event(&mut tx, id, NewEvent::created(group.creator, &created), now).await?;
     tx.commit().await?;
-    conversation.ok_or(ChatError::ConversationNotFound)
+    Ok(conversation)
 }
 
 pub async fn join(
@@ -60,22 +65,16 @@ pub async fn join(
         sqlx::query(
             "INSERT INTO members (conversation_id, user_id, role, joined_at) \
              VALUES ($1, $2, 'member', $3) \
-             ON CONFLICT (conversation_id, user_id) DO UPDATE SET joined_at = $3, left_at = NULL",
+             ON CONFLICT (conversation_id, user_id) \
+             DO UPDATE SET joined_at = $3, left_at = NULL, removed_by = NULL",
         )
         .bind(conversation.hyphenated())
         .bind(user.hyphenated())
         .bind(micros(now))
         .execute(&mut *tx)
         .await?;
-        record_event(
-            &mut tx,
-            conversation,
-            "member_joined",
-            Some(user),
-            actor,
-            now,
-        )
-        .await?;
+        let event = NewEvent::joined(user, actor);
+        record_event(&mut tx, conversation, event, now).await?;
     }
     finish_change(tx, conversation, changed, now).await
 }
@@ -90,13 +89,19 @@ pub async fn leave(
     let state = membership(&mut tx, actor, conversation, user).await?;
     rules::may_remove(actor, user, &state)?;
     let now = Utc::now();
-    sqlx::query("UPDATE members SET left_at = $3 WHERE conversation_id = $1 AND user_id = $2")
-        .bind(conversation.hyphenated())
-        .bind(user.hyphenated())
-        .bind(micros(now))
-        .execute(&mut *tx)
-        .await?;
-    record_event(&mut tx, conversation, "member_left", Some(user), actor, now).await?;
+    // Whoever takes someone else out is remembered: that user may not come back by themselves.
+    sqlx::query(
+        "UPDATE members SET left_at = $3, removed_by = $4 \
+         WHERE conversation_id = $1 AND user_id = $2",
+    )
+    .bind(conversation.hyphenated())
+    .bind(user.hyphenated())
+    .bind(micros(now))
+    .bind((actor != user).then_some(actor.hyphenated()))
+    .execute(&mut *tx)
+    .await?;
+    let event = NewEvent::left(user, actor);
+    record_event(&mut tx, conversation, event, now).await?;
     finish_change(tx, conversation, true, now).await
 }
 
@@ -144,52 +149,53 @@ async fn membership(
         ));
     }
     let rows = sqlx::query(
-        "SELECT user_id, left_at IS NULL AS active FROM members \
-         WHERE conversation_id = $1 AND user_id IN ($2, $3)",
+        "SELECT user_id, left_at IS NULL AS active, removed_by IS NOT NULL AS removed \
+         FROM members WHERE conversation_id = $1 AND user_id IN ($2, $3)",
     )
     .bind(conversation.hyphenated())
     .bind(actor.hyphenated())
     .bind(user.hyphenated())
     .fetch_all(&mut *conn)
     .await?;
-    let status = |who: Uuid| -> StoreResult<Option<bool>> {
+    let member = |who: Uuid| -> StoreResult<Option<MemberRow>> {
         for row in &rows {
             if uuid(row, "user_id")? == who {
-                return Ok(Some(row.try_get("active")?));
+                return Ok(Some(MemberRow {
+                    active: row.try_get("active")?,
+                    removed: row.try_get("removed")?,
+                }));
             }
         }
         Ok(None)
     };
-    let (actor_status, user_status) = (status(actor)?, status(user)?);
-    Ok(Membership {
-        is_public: row.try_get("is_public")?,
-        owner: super::rows::optional_uuid(&row, "owner_id")?,
-        actor_is_member: actor_status == Some(true),
-        user_is_member: user_status == Some(true),
-        user_was_member: user_status == Some(false),
-    })
+    Ok(Membership::new(
+        row.try_get("is_public")?,
+        super::rows::optional_uuid(&row, "owner_id")?,
+        member(actor)?,
+        member(user)?,
+    ))
 }
 
 async fn record_event(
     conn: &mut SqliteConnection,
     conversation: Uuid,
-    kind: &str,
-    user: Option<Uuid>,
-    actor: Uuid,
+    event: NewEvent<'_>,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO conversation_events (conversation_id, kind, user_id, actor_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO conversation_events \
+         (conversation_id, kind, user_id, actor_id, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(conversation.hyphenated())
-    .bind(kind)
-    .bind(user.map(|user| user.hyphenated()))
-    .bind(actor.hyphenated())
+    .bind(event.kind)
+    .bind(event.user.map(|user| user.hyphenated()))
+    .bind(event.actor.hyphenated())
+    .bind(event.payload)
     .bind(micros(at))
     .execute(&mut *conn)
     .await?;
-    if kind != "group_created" {
+    if event.kind != "group_created" {
         sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = $1")
             .bind(conversation.hyphenated())
             .bind(micros(at))

@@ -178,6 +178,21 @@ async fn a_former_member_may_rejoin_by_themselves() {
 }
 
 #[tokio::test]
+async fn a_removed_member_comes_back_only_when_a_member_adds_them() {
+    let mut client = spawn_chat().await;
+    let group = create_group(&mut client, ALICE, &[BOB, CAROL]).await;
+    leave(&mut client, ALICE, &group.id, BOB).await;
+
+    let refused = client.join_group(membership(BOB, &group.id, BOB)).await;
+    assert_refused(refused, Code::PermissionDenied, "forbidden");
+    assert!(listed(&mut client, BOB).await.is_empty());
+
+    let back = join(&mut client, CAROL, &group.id, BOB).await;
+    assert!(back.changed);
+    assert_eq!(member_ids(&back), [ALICE, CAROL, BOB]);
+}
+
+#[tokio::test]
 async fn only_the_owner_removes_other_members() {
     let mut client = spawn_chat().await;
     let group = create_group(&mut client, ALICE, &[BOB, CAROL]).await;

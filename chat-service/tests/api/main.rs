@@ -6,6 +6,6 @@ mod health;
 mod helpers;
 mod history;
 mod messages;
-mod numbers;
 mod migrations;
+mod numbers;
 mod receipts;

@@ -30,6 +30,7 @@ conformance_suite!(
     strangers_join_public_groups_but_not_private_ones,
     members_add_others_and_former_members_rejoin,
     only_the_owner_removes_others,
+    removed_members_come_back_only_when_added,
     membership_of_unknown_conversations_is_refused,
     conversations_are_listed_and_shown_to_their_readers,
     sends_are_numbered_one_to_n,
@@ -46,6 +47,9 @@ conformance_suite!(
     receipts_need_a_member_and_a_message,
     catch_up_replays_group_creation_memberships_and_messages,
     catch_up_shows_receipts_on_the_users_own_messages,
+    catch_up_keeps_receipts_after_the_reader_replies,
+    catch_up_receipts_name_the_users_latest_message_under_the_watermark,
+    catch_up_shows_a_group_as_it_was_created,
     catch_up_pages_return_every_event_once_in_order,
     catch_up_of_a_former_member_stops_at_their_leave,
 );

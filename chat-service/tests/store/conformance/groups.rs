@@ -128,6 +128,61 @@ pub async fn only_the_owner_removes_others<S: ChatStore>(store: S) {
     assert!(matches!(error, ChatError::NotAMember), "{error:?}");
 }
 
+/// Leaving lets a member come back by themselves; being removed does not: a current member has
+/// to add them again (or the group has to be public).
+pub async fn removed_members_come_back_only_when_added<S: ChatStore>(store: S) {
+    let team = group(&store, ALICE, &[BOB, CAROL], false).await;
+    store
+        .leave_group(ALICE, team, CAROL)
+        .await
+        .expect("alice removes carol");
+    let error = refused(store.join_group(CAROL, team, CAROL).await);
+    assert!(matches!(error, ChatError::Forbidden(_)), "{error:?}");
+    let error = refused(store.join_group(CAROL, team, DAVE).await);
+    assert!(matches!(error, ChatError::NotAMember), "{error:?}");
+    assert_eq!(
+        member_ids(&conversation(&store, ALICE, team).await),
+        ids(&[ALICE, BOB])
+    );
+    let added = store
+        .join_group(BOB, team, CAROL)
+        .await
+        .expect("bob adds carol back");
+    assert!(added.changed);
+    // Back in, she is a member like any other: one who may leave and come back by herself.
+    store
+        .leave_group(CAROL, team, CAROL)
+        .await
+        .expect("carol leaves");
+    let back = store
+        .join_group(CAROL, team, CAROL)
+        .await
+        .expect("carol rejoins");
+    assert!(back.changed);
+    // The owner's removal holds even after the owner is gone.
+    store
+        .leave_group(ALICE, team, CAROL)
+        .await
+        .expect("alice removes carol again");
+    store
+        .leave_group(ALICE, team, ALICE)
+        .await
+        .expect("alice leaves");
+    let error = refused(store.join_group(CAROL, team, CAROL).await);
+    assert!(matches!(error, ChatError::Forbidden(_)), "{error:?}");
+    // Anyone may join a public group, whoever took them out of it.
+    let public = group(&store, ALICE, &[DAVE], true).await;
+    store
+        .leave_group(ALICE, public, DAVE)
+        .await
+        .expect("alice removes dave");
+    let joined = store
+        .join_group(DAVE, public, DAVE)
+        .await
+        .expect("dave joins again");
+    assert!(joined.changed);
+}
+
 pub async fn membership_of_unknown_conversations_is_refused<S: ChatStore>(store: S) {
     let nowhere = Uuid::new_v4();
     let error = refused(store.join_group(ALICE, nowhere, ALICE).await);

@@ -1,6 +1,7 @@
 //! The cases, each an async function over any [`ChatStore`], and the steps they share.
 
 mod catch_up;
+mod catch_up_receipts;
 mod groups;
 mod history;
 mod messages;
@@ -8,6 +9,7 @@ mod numbers;
 mod receipts;
 
 pub use catch_up::*;
+pub use catch_up_receipts::*;
 pub use groups::*;
 pub use history::*;
 pub use messages::*;
