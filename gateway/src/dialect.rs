@@ -5,16 +5,21 @@ use chat_proto::events::delivery::Payload;
 
 use crate::hub::Connection;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dialect {
     /// The native protocol: numeric events in `{"type","timestamp","body"}` envelopes.
     Native,
+    /// The e_chat_server dialect (`/v1`): a socket per room that shows only the messages of
+    /// that conversation.
+    Echat { conversation_id: String },
 }
 
 /// An event's frames, rendered lazily and at most once per dialect.
 pub struct Rendered<'a> {
     payload: &'a Payload,
     native: Option<Option<Utf8Bytes>>,
+    /// The message's conversation and its frame; the same for every room socket that shows it.
+    echat: Option<Option<(&'a str, Utf8Bytes)>>,
 }
 
 impl<'a> Rendered<'a> {
@@ -22,16 +27,24 @@ impl<'a> Rendered<'a> {
         Self {
             payload,
             native: None,
+            echat: None,
         }
     }
 
     /// The frame this connection gets, if its dialect shows this event at all.
     pub fn for_connection(&mut self, connection: &Connection) -> Option<Utf8Bytes> {
-        match connection.dialect {
+        match &connection.dialect {
             Dialect::Native => self
                 .native
                 .get_or_insert_with(|| crate::native::events::render(self.payload))
                 .clone(),
+            Dialect::Echat { conversation_id } => {
+                let (room, frame) = self
+                    .echat
+                    .get_or_insert_with(|| crate::echat::render::event(self.payload))
+                    .as_ref()?;
+                (room == conversation_id).then(|| frame.clone())
+            }
         }
     }
 }

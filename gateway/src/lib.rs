@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bus;
 pub mod config;
 pub mod dialect;
+pub mod echat;
 pub mod error;
 pub mod fanout;
 pub mod hub;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(native::router())
+        .merge(echat::router())
         .with_state(state)
 }
 

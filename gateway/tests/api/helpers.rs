@@ -313,7 +313,14 @@ impl Socket {
     /// Connects and waits until the server has taken the socket in (a ping answered means
     /// its connection loop runs, so presence knows the socket and events reach it).
     pub async fn connect(url: &str) -> Socket {
-        let (stream, _) = tokio_tungstenite::connect_async(url)
+        Self::connect_request(url).await
+    }
+
+    /// Connects with a handshake request of the caller's making (extra headers, cookies).
+    pub async fn connect_request(
+        request: impl tokio_tungstenite::tungstenite::client::IntoClientRequest + Unpin,
+    ) -> Socket {
+        let (stream, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("WebSocket connect");
         let mut socket = Socket { stream };

@@ -26,6 +26,10 @@ macro_rules! backend_tests {
 
 mod access;
 mod catch_up;
+mod echat;
+mod echat_client;
+mod echat_native;
+mod echat_sessions;
 mod helpers;
 mod routing;
 mod sending;

@@ -1,0 +1,138 @@
+//! Accounts: registration and login (each opens a session of the shared model and answers its
+//! token as `session_id`), logout, the caller's account, and user search.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::response::{IntoResponse, Response};
+use chat_proto::auth::{
+    CreateSessionRequest, LoginRequest, RegisterRequest, RevokeSessionRequest, SearchUsersRequest,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::EchatError;
+use super::json::EchatJson;
+use super::render::UserJson;
+use super::session::{Caller, expired_cookie, session_cookie};
+use crate::sessions::close_session_everywhere;
+use crate::state::AppState;
+
+/// The platform of sessions this dialect opens, as auth-service records it.
+pub const PLATFORM: &str = "e_chat_server";
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    login: String,
+    password: String,
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    EchatJson(credentials): EchatJson<Credentials>,
+) -> Result<Response, EchatError> {
+    let user = state
+        .services
+        .auth
+        .clone()
+        .register(RegisterRequest {
+            username: credentials.login,
+            password: credentials.password,
+            ..RegisterRequest::default()
+        })
+        .await?
+        .into_inner();
+    open_session(&state, user.id).await
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    EchatJson(credentials): EchatJson<Credentials>,
+) -> Result<Response, EchatError> {
+    let login = state
+        .services
+        .auth
+        .clone()
+        .login(LoginRequest {
+            username: credentials.login,
+            email: String::new(),
+            password: credentials.password,
+        })
+        .await?
+        .into_inner();
+    let user_id = login.user.map(|user| user.id).unwrap_or_default();
+    open_session(&state, user_id).await
+}
+
+/// A new session of the user: its token is the `session_id`, in the body and in a cookie.
+async fn open_session(state: &AppState, user_id: String) -> Result<Response, EchatError> {
+    let session = state
+        .services
+        .auth
+        .clone()
+        .create_session(CreateSessionRequest {
+            user_id,
+            platform: PLATFORM.to_owned(),
+            ..CreateSessionRequest::default()
+        })
+        .await?
+        .into_inner();
+    let cookie = session_cookie(&session.session_token);
+    let body = json!({ "session_id": session.session_token });
+    Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Ends the caller's session: its token stops working and its sockets close on every replica.
+pub async fn logout(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<Response, EchatError> {
+    state
+        .services
+        .auth
+        .clone()
+        .revoke_session(RevokeSessionRequest {
+            user_id: caller.user_id.clone(),
+            session_id: caller.session_id.clone(),
+        })
+        .await?;
+    close_session_everywhere(&state, &caller.user_id, &caller.session_id).await;
+    Ok(([(SET_COOKIE, expired_cookie())], Json(json!({}))).into_response())
+}
+
+pub async fn info(Caller(caller): Caller) -> Json<UserJson> {
+    Json(UserJson {
+        id: caller.user_number,
+        login: caller.username,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Search {
+    #[serde(default)]
+    q: String,
+    /// Not in the document: at most this many users (default 20, at most 100).
+    limit: Option<u32>,
+}
+
+/// Users whose login contains `q`, case-insensitively in any script.
+pub async fn search_users(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, EchatError> {
+    let Query(search) =
+        query.map_err(|rejection| EchatError::invalid_query(rejection.body_text()))?;
+    let found = state
+        .services
+        .auth
+        .clone()
+        .search_users(SearchUsersRequest {
+            query: search.q,
+            limit: search.limit.unwrap_or(0),
+        })
+        .await?
+        .into_inner();
+    let users: Vec<UserJson> = found.users.iter().map(UserJson::from).collect();
+    Ok(Json(json!(users)))
+}
