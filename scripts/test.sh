@@ -53,6 +53,9 @@ drop_test_databases() {
 drop_test_databases
 trap drop_test_databases EXIT
 
+# Before the tests: it checks Cargo.lock as committed (the image builds with --locked), which
+# cargo test would otherwise quietly rewrite.
+step "deployment files" scripts/check-deploy.sh
 step "cargo test" cargo test --workspace --all-targets "$@"
 
 done_list=$(printf '%s, ' "${STEPS_DONE[@]}")
