@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Starts the release binaries on loopback and runs every chat-bench scenario against them.
+#
+#   bench/run.sh [single|services|services2|all] [scenario...]
+#
+#   single     chat-backend in one process (SQLite, in-memory presence and events)
+#   services   auth-, chat-, presence-service on Postgres and Redis, one gateway
+#   services2  the same with two gateway replicas (fan-out crosses Redis)
+#   all        the three in turn (the default)
+#
+# Scenarios default to: idle fanout send reconnect. Build first:
+#   cargo build --release -p chat-bench -p chat-backend -p gateway -p auth-service \
+#     -p chat-service -p presence-service
+#
+# Sizes come from the environment (defaults are the targets of issue 7, within what the
+# machine allows): IDLE_CONNECTIONS, FANOUT_GROUPS, FANOUT_MEMBERS, FANOUT_RATE,
+# FANOUT_DURATION, SEND_SENDERS, SEND_RATE, SEND_DURATION, RECONNECT_GROUPS,
+# RECONNECT_MEMBERS, RECONNECT_MESSAGES. Postgres: PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
+# postgres) and BENCH_DATABASE (chat_bench, dropped and created afresh for each mode); Redis:
+# BENCH_REDIS_URL (redis://127.0.0.1:6379) under a key prefix of its own. Reports go to
+# OUT (target/bench-results), as text and JSON, with the servers' logs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BIN:-$ROOT/target/release}
+OUT=${OUT:-$ROOT/target/bench-results}
+MODES=${1:-all}
+shift || true
+SCENARIOS=${*:-idle fanout send reconnect}
+
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-19000}
+FANOUT_GROUPS=${FANOUT_GROUPS:-50}
+FANOUT_MEMBERS=${FANOUT_MEMBERS:-10}
+FANOUT_RATE=${FANOUT_RATE:-10}
+FANOUT_DURATION=${FANOUT_DURATION:-10}
+SEND_SENDERS=${SEND_SENDERS:-200}
+SEND_RATE=${SEND_RATE:-10000}
+SEND_DURATION=${SEND_DURATION:-10}
+RECONNECT_GROUPS=${RECONNECT_GROUPS:-100}
+RECONNECT_MEMBERS=${RECONNECT_MEMBERS:-10}
+RECONNECT_MESSAGES=${RECONNECT_MESSAGES:-20}
+
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+DATABASE=${BENCH_DATABASE:-chat_bench}
+REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
+# Ports of our own, so that a developer's services on the default ports are left alone.
+AUTH_PORT=51061 CHAT_PORT=51062 PRESENCE_PORT=51063 GATEWAY_PORTS=(3101 3102)
+
+for bin in chat-bench chat-backend gateway auth-service chat-service presence-service; do
+    [[ -x $BIN/$bin ]] || { echo "missing $BIN/$bin: build the release binaries first" >&2; exit 1; }
+done
+# Every socket is a file: take as many as this machine lets us (the hard limit).
+ulimit -n "$(ulimit -Hn)"
+mkdir -p "$OUT/logs"
+
+PIDS=()
+stop_all() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+}
+trap stop_all EXIT
+
+wait_for_port() {
+    local port=$1
+    for _ in $(seq 1 300); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "nothing listens on 127.0.0.1:$port after 30 s" >&2
+    return 1
+}
+
+start() { # name port command...
+    local name=$1 port=$2
+    shift 2
+    RUST_LOG=${RUST_LOG:-warn} "$@" >"$OUT/logs/$MODE-$name.log" 2>&1 &
+    PIDS+=($!)
+    LAST_PID=$!
+    wait_for_port "$port"
+}
+
+fresh_database() {
+    dropdb --if-exists "$DATABASE"
+    createdb "$DATABASE"
+    DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DATABASE"
+}
+
+start_mode() { # sets GATEWAYS (--gateway flags) and GATEWAY_PID
+    GATEWAYS=()
+    local secret prefix
+    secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    prefix="chatbench:$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n'):"
+    case $MODE in
+    single)
+        local data
+        data=$(mktemp -d /tmp/chat-bench-data.XXXXXX)
+        start chat-backend "${GATEWAY_PORTS[0]}" env LISTEN_ADDR="127.0.0.1:${GATEWAY_PORTS[0]}" \
+            DATA_DIR="$data" JWT_SECRET="$secret" "$BIN/chat-backend"
+        GATEWAY_PID=$LAST_PID
+        GATEWAYS=(--gateway "http://127.0.0.1:${GATEWAY_PORTS[0]}")
+        ;;
+    services | services2)
+        fresh_database
+        start auth "$AUTH_PORT" env LISTEN_ADDR="127.0.0.1:$AUTH_PORT" DATABASE_URL="$DATABASE_URL" \
+            JWT_SECRET="$secret" "$BIN/auth-service"
+        start chat "$CHAT_PORT" env LISTEN_ADDR="127.0.0.1:$CHAT_PORT" DATABASE_URL="$DATABASE_URL" \
+            "$BIN/chat-service"
+        start presence "$PRESENCE_PORT" env LISTEN_ADDR="127.0.0.1:$PRESENCE_PORT" \
+            REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix" "$BIN/presence-service"
+        local replicas=1 i
+        [[ $MODE == services2 ]] && replicas=2
+        for ((i = 0; i < replicas; i++)); do
+            local port=${GATEWAY_PORTS[$i]}
+            start "gateway-$i" "$port" env LISTEN_ADDR="127.0.0.1:$port" NODE_ID="bench-gw-$i" \
+                AUTH_URL="http://127.0.0.1:$AUTH_PORT" CHAT_URL="http://127.0.0.1:$CHAT_PORT" \
+                PRESENCE_URL="http://127.0.0.1:$PRESENCE_PORT" REDIS_URL="$REDIS_URL" \
+                REDIS_KEY_PREFIX="$prefix" "$BIN/gateway"
+            [[ $i == 0 ]] && GATEWAY_PID=$LAST_PID
+            GATEWAYS+=(--gateway "http://127.0.0.1:$port")
+        done
+        ;;
+    *) echo "unknown mode $MODE (single, services, services2, all)" >&2; exit 2 ;;
+    esac
+}
+
+scenario_args() {
+    case $1 in
+    # Idle connections are held by one gateway: the first.
+    idle) echo "${GATEWAYS[*]:0:2} idle --connections $IDLE_CONNECTIONS --per-user 100 --hold 20 --gateway-pid $GATEWAY_PID" ;;
+    fanout) echo "${GATEWAYS[*]} fanout --groups $FANOUT_GROUPS --members $FANOUT_MEMBERS --rate $FANOUT_RATE --duration $FANOUT_DURATION" ;;
+    send) echo "${GATEWAYS[*]} send --senders $SEND_SENDERS --rate $SEND_RATE --duration $SEND_DURATION" ;;
+    reconnect) echo "${GATEWAYS[*]} reconnect --groups $RECONNECT_GROUPS --members $RECONNECT_MEMBERS --messages $RECONNECT_MESSAGES" ;;
+    *) echo "unknown scenario $1" >&2; exit 2 ;;
+    esac
+}
+
+run_mode() {
+    MODE=$1
+    echo "=== $MODE ==="
+    start_mode
+    local scenario status=0
+    for scenario in $SCENARIOS; do
+        # shellcheck disable=SC2046
+        "$BIN/chat-bench" --json-out "$OUT/$MODE-$scenario.json" $(scenario_args "$scenario") \
+            2>"$OUT/logs/$MODE-$scenario.bench.log" | tee "$OUT/$MODE-$scenario.txt" || status=1
+        grep -v '^chat-bench:' "$OUT/logs/$MODE-$scenario.bench.log" | tail -n 3 || true
+    done
+    stop_all
+    return $status
+}
+
+overall=0
+case $MODES in
+all) for mode in single services services2; do run_mode "$mode" || overall=1; done ;;
+*) run_mode "$MODES" || overall=1 ;;
+esac
+exit $overall
