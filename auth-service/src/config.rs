@@ -46,6 +46,9 @@ pub struct Config {
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 3600)]
     pub access_token_ttl_secs: u64,
 
+    /// Where to serve Prometheus metrics at `/metrics`, e.g. `0.0.0.0:9090`; off when unset.
+    #[arg(long = "metrics-listen", env = "METRICS_ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -23,7 +23,10 @@ use tokio::net::TcpListener;
 pub use config::{Config, JwtSecret, LogFormat, MIN_SECRET_BYTES};
 pub use error::{AuthError, ERROR_CODE_KEY, error_code};
 pub use limiter::LoginLimit;
-pub use model::{Credentials, Identity, NewSession, NewUser, Session, User, fold};
+pub use model::{
+    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
+    deleted_username_folded, fold,
+};
 pub use postgres::PgAuthStore;
 pub use service::AuthService;
 pub use sqlite::SqliteAuthStore;
@@ -57,6 +60,7 @@ pub async fn run(
     }
     .context("cannot open the auth store")?;
     let service = AuthService::new(store, config.token_settings());
+    service_runtime::metrics::listen(config.metrics_listen).await?;
     serve(listener, service, shutdown).await
 }
 

@@ -19,6 +19,9 @@ pub struct Config {
     /// Size of the Postgres connection pool.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 20)]
     pub database_max_connections: u32,
+    /// Where to serve Prometheus metrics at `/metrics`, e.g. `0.0.0.0:9090`; off when unset.
+    #[arg(long = "metrics-listen", env = "METRICS_ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: String,

@@ -55,5 +55,6 @@ pub async fn run(
     } else {
         PgChatStore::connect(url, pool_size).await?
     };
+    service_runtime::metrics::listen(config.metrics_listen).await?;
     serve(listener, store, shutdown).await
 }

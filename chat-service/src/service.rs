@@ -182,7 +182,13 @@ impl<S: ChatStore> Chat for ChatService<S> {
             client_message_id: optional(r.client_message_id),
             signature: optional(r.signature),
         };
-        Ok(Response::new(self.store.send_message(message).await?))
+        let sent = self.store.send_message(message).await?;
+        if sent.duplicate {
+            metrics::counter!("chat_messages_duplicate_total").increment(1);
+        } else {
+            metrics::counter!("chat_messages_accepted_total").increment(1);
+        }
+        Ok(Response::new(sent))
     }
 
     async fn list_messages(

@@ -14,6 +14,16 @@ pub enum Dialect {
     Echat { conversation_id: String },
 }
 
+impl Dialect {
+    /// The dialect's name, for metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Dialect::Native => "native",
+            Dialect::Echat { .. } => "echat",
+        }
+    }
+}
+
 /// An event's frames, rendered lazily and at most once per dialect.
 pub struct Rendered<'a> {
     payload: &'a Payload,

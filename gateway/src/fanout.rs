@@ -6,18 +6,17 @@ use std::sync::Arc;
 
 use chat_proto::events::Delivery;
 use chat_proto::presence::LocateRequest;
-use chat_proto::presence::presence_client::PresenceClient;
 use prost::Message as _;
-use tonic::transport::Channel;
 
 use crate::bus::EventBus;
 use crate::hub::Hub;
+use crate::services::Presence;
 
 pub struct Fanout {
     pub node_id: String,
     pub hub: Arc<Hub>,
     pub bus: Arc<dyn EventBus>,
-    pub presence: PresenceClient<Channel>,
+    pub presence: Presence,
 }
 
 impl Fanout {
@@ -31,6 +30,7 @@ impl Fanout {
         let remote = match self.remote_nodes(&delivery.user_ids).await {
             Ok(remote) => remote,
             Err(status) => {
+                metrics::counter!("gateway_locate_failures_total").increment(1);
                 tracing::warn!(code = ?status.code(), message = status.message(), "cannot locate recipients");
                 return;
             }
@@ -41,7 +41,9 @@ impl Fanout {
                 ..delivery.clone()
             }
             .encode_to_vec();
+            metrics::counter!("gateway_pubsub_published_total").increment(1);
             if let Err(error) = self.bus.publish(&node, payload).await {
+                metrics::counter!("gateway_pubsub_publish_failures_total").increment(1);
                 tracing::warn!(%node, error = %format!("{error:#}"), "cannot publish to a replica");
             }
         }
@@ -77,6 +79,7 @@ impl Fanout {
     /// Feeds what other replicas publish to this one into the hub, until the bus closes.
     pub async fn relay(hub: Arc<Hub>, mut incoming: tokio::sync::mpsc::Receiver<Vec<u8>>) {
         while let Some(payload) = incoming.recv().await {
+            metrics::counter!("gateway_pubsub_received_total").increment(1);
             match Delivery::decode(payload.as_slice()) {
                 Ok(delivery) => hub.deliver(&delivery),
                 Err(error) => tracing::warn!(%error, "dropping an undecodable delivery"),

@@ -44,6 +44,7 @@ impl Connection {
     /// Queues a frame; a connection that cannot keep up is told to close.
     pub fn push(&self, frame: Utf8Bytes) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.outbox.try_send(frame) {
+            metrics::counter!("gateway_slow_connections_closed_total").increment(1);
             tracing::info!(socket_id = %self.socket_id, "closing a connection that cannot keep up");
             self.close(close_code::TRY_AGAIN_LATER, "too slow to keep up");
         }
@@ -83,13 +84,20 @@ impl Hub {
             .entry(identity.user_id.clone())
             .or_default()
             .push(connection.clone());
+        metrics::gauge!("gateway_connections_open", "dialect" => connection.dialect.name())
+            .increment(1);
         (connection, Mailbox { outbox, close })
     }
 
     pub fn unregister(&self, connection: &Connection) {
         let mut users = self.write();
         if let Some(list) = users.get_mut(&connection.user_id) {
+            let before = list.len();
             list.retain(|c| c.socket_id != connection.socket_id);
+            if list.len() < before {
+                metrics::gauge!("gateway_connections_open", "dialect" => connection.dialect.name())
+                    .decrement(1);
+            }
             if list.is_empty() {
                 users.remove(&connection.user_id);
             }
@@ -102,6 +110,7 @@ impl Hub {
             return;
         };
         let mut rendered = crate::dialect::Rendered::new(payload);
+        let mut delivered = 0u64;
         let users = self.read();
         for user in &delivery.user_ids {
             let Some(connections) = users.get(user) else {
@@ -120,11 +129,13 @@ impl Hub {
                     _ => {
                         if let Some(frame) = rendered.for_connection(connection) {
                             connection.push(frame);
+                            delivered += 1;
                         }
                     }
                 }
             }
         }
+        metrics::counter!("gateway_events_delivered_total").increment(delivered);
     }
 
     /// Every live connection: (user id, socket id), for the presence heartbeat.

@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod hub;
 pub mod json;
 pub mod native;
+pub mod request_id;
 pub mod services;
 pub mod sessions;
 pub mod state;
@@ -38,22 +39,43 @@ use crate::hub::{Hub, close_code};
 /// Most sockets refreshed in one presence call.
 const REFRESH_BATCH: usize = 10_000;
 
+/// How long readiness waits for each dependency.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(native::router())
         .merge(echat::router())
+        .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
+        .merge(service_runtime::metrics::router())
 }
 
+/// Ready when not draining and the three services and the bus answer.
 async fn readyz(
     axum::extract::State(state): axum::extract::State<AppState>,
-) -> (StatusCode, &'static str) {
+) -> (StatusCode, axum::Json<serde_json::Value>) {
     if state.is_draining() {
-        (StatusCode::SERVICE_UNAVAILABLE, "draining")
+        let body = serde_json::json!({"status": "draining"});
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body));
+    }
+    let (mut failing, bus) = tokio::join!(
+        state.services.not_serving(READINESS_TIMEOUT),
+        tokio::time::timeout(READINESS_TIMEOUT, state.fanout.bus.ready())
+    );
+    if !matches!(bus, Ok(Ok(()))) {
+        failing.push("event bus");
+    }
+    if failing.is_empty() {
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready"})),
+        )
     } else {
-        (StatusCode::OK, "ready")
+        let body = serde_json::json!({"status": "unavailable", "failing": failing});
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body))
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Config {
     #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "chat:")]
     pub redis_key_prefix: String,
 
+    /// Where to serve Prometheus metrics at `/metrics`, e.g. `0.0.0.0:9090`; off when unset.
+    #[arg(long = "metrics-listen", env = "METRICS_ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -35,6 +35,7 @@ pub async fn run(
         .await
         .with_context(|| format!("cannot connect to Redis at {redis_url}"))?;
     tracing::info!(redis = %redis_url, key_prefix = %config.redis_key_prefix, "connected to Redis");
+    service_runtime::metrics::listen(config.metrics_listen).await?;
     serve(listener, store, shutdown).await
 }
 

@@ -1,8 +1,10 @@
 //! Prometheus metrics: one recorder per process, rendered as text at `/metrics`.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 
+use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -43,6 +45,24 @@ pub fn router() -> Router {
             async move { handle.render() }
         }),
     )
+}
+
+/// Serves `/metrics` on `address` in the background, when one is given (a service's
+/// `METRICS_ADDR`); the task ends with the process.
+pub async fn listen(address: Option<SocketAddr>) -> anyhow::Result<()> {
+    let Some(address) = address else {
+        return Ok(());
+    };
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {address}"))?;
+    tracing::info!(%address, "metrics at /metrics");
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router()).await {
+            tracing::warn!(%error, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 /// Serves `/metrics` on its own listener (the gRPC services' metrics port) until `shutdown`.

@@ -37,6 +37,10 @@ impl EventBus for MemoryBus {
         })
     }
 
+    fn ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
     fn subscribe<'a>(
         &'a self,
         node: &'a str,

@@ -18,6 +18,9 @@ pub trait EventBus: Send + Sync + 'static {
     /// Publishes an encoded delivery to the replica named `node`.
     fn publish<'a>(&'a self, node: &'a str, payload: Vec<u8>) -> BoxFuture<'a, anyhow::Result<()>>;
 
+    /// Whether the bus can carry events now (for readiness).
+    fn ready(&self) -> BoxFuture<'_, anyhow::Result<()>>;
+
     /// Starts receiving what is published to `node`. The subscription is live when this returns.
     fn subscribe<'a>(
         &'a self,

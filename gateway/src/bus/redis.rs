@@ -46,6 +46,14 @@ impl EventBus for RedisBus {
         })
     }
 
+    fn ready(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let mut connection = self.publisher.clone();
+            let _: String = redis::cmd("PING").query_async(&mut connection).await?;
+            Ok(())
+        })
+    }
+
     fn subscribe<'a>(
         &'a self,
         node: &'a str,

@@ -77,7 +77,9 @@ async fn run(socket: WebSocket, state: AppState, caller: Identity, conversation_
             incoming = stream.next() => {
                 let failure = match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        send(&state, &caller, &conversation_id, text.as_str()).await.err()
+                        crate::request_id::scope(send(&state, &caller, &conversation_id, text.as_str()))
+                            .await
+                            .err()
                     }
                     Some(Ok(Message::Binary(_))) => {
                         Some(EchatError::invalid_json("send JSON in text frames"))

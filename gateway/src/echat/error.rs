@@ -105,7 +105,10 @@ impl From<tonic::Status> for EchatError {
 
 impl IntoResponse for EchatError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let code = crate::request_id::ErrorCode(self.code.to_string());
+        let mut response = (self.status, Json(self.body())).into_response();
+        response.extensions_mut().insert(code);
+        response
     }
 }
 

@@ -106,6 +106,7 @@ pub fn message_sent(message: &Message) -> Utf8Bytes {
 }
 
 pub fn error(code: &str, message: &str, method: Option<i64>) -> Utf8Bytes {
+    metrics::counter!("gateway_socket_errors_total", "code" => code.to_owned()).increment(1);
     envelope(
         ERROR,
         chrono::Utc::now().timestamp_millis(),

@@ -71,7 +71,7 @@ async fn run(socket: WebSocket, state: AppState, identity: Identity) {
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if rpc.handle(text.as_str(), &mut sink).await.is_err() {
+                    if crate::request_id::scope(rpc.handle(text.as_str(), &mut sink)).await.is_err() {
                         break None;
                     }
                 }

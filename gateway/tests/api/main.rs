@@ -31,6 +31,7 @@ mod echat_client;
 mod echat_native;
 mod echat_sessions;
 mod helpers;
+mod observability;
 mod routing;
 mod sending;
 mod sessions;

@@ -39,6 +39,7 @@ impl TestServer {
             redis_url: redis.url.clone(),
             redis_key_prefix: redis.prefix.clone(),
             log_format: LogFormat::Text,
+            metrics_listen: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
@@ -217,6 +218,7 @@ async fn run_names_an_unreachable_redis() {
         redis_url: "redis://:secret@127.0.0.1:1".to_owned(),
         redis_key_prefix: "unused:".to_owned(),
         log_format: LogFormat::Text,
+        metrics_listen: None,
     };
     let error = presence_service::run(config, listener, std::future::pending())
         .await
