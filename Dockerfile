@@ -22,6 +22,7 @@ COPY auth-service/Cargo.toml auth-service/
 COPY chat-service/Cargo.toml chat-service/
 COPY presence-service/Cargo.toml presence-service/
 COPY gateway/Cargo.toml gateway/
+COPY bench/Cargo.toml bench/
 RUN find . -name Cargo.toml -execdir mkdir -p src \; -execdir touch src/lib.rs src/main.rs \; \
     && cargo fetch --locked \
     && find . -name Cargo.toml -execdir rm src/lib.rs src/main.rs \;
