@@ -43,6 +43,7 @@ impl From<Identity> for proto::Identity {
             user_id: identity.user_id.to_string(),
             user_number: identity.user_number,
             username: identity.username,
+            first_name: identity.first_name,
             session_id: identity
                 .session_id
                 .map(|id| id.to_string())

@@ -36,6 +36,25 @@ pub struct NewUser {
     pub display_name: String,
 }
 
+/// What an update changes: each field that is `Some`. `email: Some(None)` removes the email.
+/// The stores fold the new username and email with [`fold`].
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub email: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// A session that a user's deletion revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevokedSession {
+    pub session_id: Uuid,
+    pub connection_id: Uuid,
+}
+
 /// A user together with the hash their password is checked against.
 #[derive(Clone, sqlx::FromRow)]
 pub struct Credentials {
@@ -78,6 +97,7 @@ pub struct Identity {
     pub user_id: Uuid,
     pub user_number: i64,
     pub username: String,
+    pub first_name: String,
     /// Set when the identity comes from a session's connection.
     pub session_id: Option<Uuid>,
 }
@@ -88,9 +108,16 @@ impl Identity {
             user_id: user.id,
             user_number: user.number,
             username: user.username.clone(),
+            first_name: user.first_name.clone(),
             session_id: None,
         }
     }
+}
+
+/// What a deleted user's folded username becomes: a value no username can take (usernames
+/// have no spaces), so the name is free for someone else and the unique constraint still holds.
+pub fn deleted_username_folded(id: Uuid) -> String {
+    format!("deleted {id}")
 }
 
 /// The case-insensitive form of a username or email, the same in every script.

@@ -1,11 +1,15 @@
 //! The Postgres store: tables in the service's own `auth` schema, migrations embedded.
 
+mod changes;
+
 use anyhow::Context;
 use sqlx::migrate::Migrator;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use crate::model::{Credentials, Identity, NewSession, NewUser, Session, User};
+use crate::model::{
+    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
+};
 use crate::store::{AuthStore, StoreError, contains_pattern};
 
 /// The schema holding the service's tables and migration history.
@@ -142,6 +146,18 @@ impl AuthStore for PgAuthStore {
         .map_err(store_error)
     }
 
+    async fn update_user(
+        &self,
+        id: Uuid,
+        changes: UserChanges,
+    ) -> Result<Option<User>, StoreError> {
+        changes::update_user(&self.pool, id, changes).await
+    }
+
+    async fn delete_user(&self, id: Uuid) -> Result<Option<Vec<RevokedSession>>, StoreError> {
+        changes::delete_user(&self.pool, id).await
+    }
+
     async fn insert_session(&self, session: NewSession) -> Result<Session, StoreError> {
         sqlx::query_as(&format!(
             "INSERT INTO sessions (id, user_id, connection_id, device_id, platform, model, \
@@ -204,7 +220,8 @@ impl AuthStore for PgAuthStore {
 }
 
 /// The identity of a live session of a user who is not deleted; a condition on `s` follows.
-const IDENTITY_SQL: &str = "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
+const IDENTITY_SQL: &str = "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username, \
+     u.first_name \
      FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.revoked_at IS NULL AND u.deleted_at IS NULL AND";
 
@@ -213,6 +230,7 @@ fn identity(row: &sqlx::postgres::PgRow) -> Result<Identity, sqlx::Error> {
         user_id: row.try_get("user_id")?,
         user_number: row.try_get("number")?,
         username: row.try_get("username")?,
+        first_name: row.try_get("first_name")?,
         session_id: Some(row.try_get("session_id")?),
     })
 }

@@ -1,5 +1,7 @@
 //! `AuthService`: the `auth.v1.Auth` gRPC service over any [`AuthStore`].
 
+mod accounts;
+
 use std::sync::Arc;
 
 use chat_proto::auth as proto;
@@ -268,6 +270,20 @@ impl<S: AuthStore> Auth for AuthService<S> {
         };
         let users = self.store.search_users(&fold(&request.query), limit).await;
         Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
+    }
+
+    async fn update_user(
+        &self,
+        request: Request<proto::UpdateUserRequest>,
+    ) -> Result<Response<proto::User>, Status> {
+        Ok(Response::new(self.update(request.into_inner()).await?))
+    }
+
+    async fn delete_user(
+        &self,
+        request: Request<proto::DeleteUserRequest>,
+    ) -> Result<Response<proto::DeleteUserResponse>, Status> {
+        Ok(Response::new(self.delete(request.into_inner()).await?))
     }
 }
 

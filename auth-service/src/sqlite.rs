@@ -1,6 +1,7 @@
 //! The SQLite store of the single-process mode: one database file, migrations embedded, the
 //! same behaviour as the Postgres store.
 
+mod changes;
 mod rows;
 
 use std::path::Path;
@@ -13,7 +14,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use uuid::Uuid;
 use uuid::fmt::Hyphenated;
 
-use crate::model::{Credentials, Identity, NewSession, NewUser, Session, User};
+use crate::model::{
+    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
+};
 use crate::store::{AuthStore, StoreError, contains_pattern};
 use rows::{
     CredentialsRow, IDENTITY_SQL, IdentityRow, SESSION_COLUMNS, SessionRow, USER_COLUMNS, UserRow,
@@ -168,6 +171,18 @@ impl AuthStore for SqliteAuthStore {
         .await
         .map_err(store_error)?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn update_user(
+        &self,
+        id: Uuid,
+        changes: UserChanges,
+    ) -> Result<Option<User>, StoreError> {
+        changes::update_user(&self.pool, id, changes).await
+    }
+
+    async fn delete_user(&self, id: Uuid) -> Result<Option<Vec<RevokedSession>>, StoreError> {
+        changes::delete_user(&self.pool, id).await
     }
 
     async fn insert_session(&self, session: NewSession) -> Result<Session, StoreError> {

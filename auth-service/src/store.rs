@@ -5,7 +5,9 @@ use std::future::Future;
 
 use uuid::Uuid;
 
-use crate::model::{Credentials, Identity, NewSession, NewUser, Session, User};
+use crate::model::{
+    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
+};
 
 /// What a store can fail with. Uniqueness conflicts are domain answers; anything else is the
 /// backend's problem and never reaches a client.
@@ -52,6 +54,22 @@ pub trait AuthStore: Send + Sync + 'static {
         query_folded: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+
+    /// Applies `changes` to a user who is not deleted and returns the user as changed; `None`
+    /// when there is no such user. `UsernameTaken` / `EmailTaken` as for [`Self::insert_user`].
+    fn update_user(
+        &self,
+        id: Uuid,
+        changes: UserChanges,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Marks a user deleted, frees their username and email, and revokes every live session of
+    /// theirs, all at once; returns the sessions revoked, or `None` when there is no such user
+    /// (or they are already deleted).
+    fn delete_user(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Vec<RevokedSession>>, StoreError>> + Send;
 
     fn insert_session(
         &self,

@@ -15,7 +15,8 @@ pub const SESSION_COLUMNS: &str =
     "id, user_id, connection_id, device_id, platform, model, build, name, created_at";
 
 /// The identity of a live session of a user who is not deleted; a condition on `s` follows.
-pub const IDENTITY_SQL: &str = "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username \
+pub const IDENTITY_SQL: &str = "SELECT s.id AS session_id, u.id AS user_id, u.number, u.username, \
+     u.first_name \
      FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.revoked_at IS NULL AND u.deleted_at IS NULL AND";
 
@@ -109,6 +110,7 @@ pub struct IdentityRow {
     user_id: Hyphenated,
     number: i64,
     username: String,
+    first_name: String,
 }
 
 impl From<IdentityRow> for Identity {
@@ -117,6 +119,7 @@ impl From<IdentityRow> for Identity {
             user_id: row.user_id.into_uuid(),
             user_number: row.number,
             username: row.username,
+            first_name: row.first_name,
             session_id: Some(row.session_id.into_uuid()),
         }
     }

@@ -1,5 +1,6 @@
 //! The behaviour every `AuthStore` must show, written once and run against each store.
 
+mod changes;
 mod lookup;
 mod sessions;
 mod users;
@@ -7,6 +8,7 @@ mod users;
 use auth_service::{AuthStore, NewSession, NewUser, User, fold};
 use uuid::Uuid;
 
+pub use changes::*;
 pub use lookup::*;
 pub use sessions::*;
 pub use users::*;
@@ -26,6 +28,10 @@ crate::backends::conformance_tests!(
     sessions_of_one_user_are_revoked_one_by_one,
     a_session_of_an_unknown_user_is_refused,
     a_token_hash_resolves_until_its_session_is_revoked,
+    an_update_changes_only_the_fields_given,
+    an_update_to_a_taken_username_or_email_is_refused,
+    a_deleted_user_is_gone_with_every_session,
+    a_deleted_users_username_and_email_are_free_again,
 );
 
 /// A user to insert, folded as the service folds; the password hash names the user.

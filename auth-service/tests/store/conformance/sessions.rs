@@ -29,6 +29,7 @@ pub async fn a_session_resolves_until_it_is_revoked(store: impl AuthStore) {
         user_id: user.id,
         user_number: user.number,
         username: "Вася".to_owned(),
+        first_name: "Первый".to_owned(),
         session_id: Some(session.id),
     };
     let resolved = store.identity_by_connection(session.connection_id).await;
@@ -88,6 +89,7 @@ pub async fn a_token_hash_resolves_until_its_session_is_revoked(store: impl Auth
         user_id: user.id,
         user_number: user.number,
         username: "Вася".to_owned(),
+        first_name: "Первый".to_owned(),
         session_id: Some(phone.id),
     };
     assert_eq!(resolved.expect("resolve"), Some(expected));
