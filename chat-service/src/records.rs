@@ -1,7 +1,9 @@
 //! The backend-independent half of every store: rows as plain Rust values, and the rules for
 //! turning them into the proto structs [`crate::ChatStore`] returns.
 
-use chat_proto::chat::{Conversation, ConversationKind, Member, Message, MessagePage};
+use chat_proto::chat::{
+    Conversation, ConversationKind, LatestMessage, LatestMessageList, Member, Message, MessagePage,
+};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -125,6 +127,44 @@ pub fn with_members(
         .into_iter()
         .map(|(_, conversation)| conversation)
         .collect()
+}
+
+/// What makes a direct conversation one per pair: the two user ids in order.
+pub fn direct_key(a: Uuid, b: Uuid) -> String {
+    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    format!("{first}:{second}")
+}
+
+/// A comma-separated column list with each column prefixed by a table alias.
+pub fn prefixed(columns: &str, alias: &str) -> String {
+    columns
+        .split(',')
+        .map(|column| format!("{alias}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Pairs each latest message with its conversation, in the messages' order; a message whose
+/// conversation was not found (deleted meanwhile) is left out.
+pub fn latest_list(
+    conversations: Vec<Conversation>,
+    messages: Vec<Message>,
+    has_more: bool,
+) -> LatestMessageList {
+    let items = messages
+        .into_iter()
+        .filter_map(|message| {
+            let conversation = conversations
+                .iter()
+                .find(|c| c.id == message.conversation_id)?
+                .clone();
+            Some(LatestMessage {
+                conversation: Some(conversation),
+                message: Some(message),
+            })
+        })
+        .collect();
+    LatestMessageList { items, has_more }
 }
 
 /// A new group's members with their roles: the creator first as owner, then everyone else once.

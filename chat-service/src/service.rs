@@ -3,7 +3,8 @@
 use chat_proto::chat::chat_server::Chat;
 use chat_proto::chat::{
     CatchUpRequest, CatchUpResponse, Conversation, ConversationList, CreateGroupRequest,
-    GetConversationRequest, ListConversationsRequest, ListMessagesRequest, MembershipChange,
+    GetConversationRequest, GetDirectConversationRequest, LatestMessageList,
+    ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest, MembershipChange,
     MembershipRequest, MessagePage, ReceiptRequest, ReceiptResponse, SendMessageRequest,
     SendMessageResponse,
 };
@@ -176,8 +177,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
         let message = NewMessage {
             sender: id(&r.sender_id, "sender_id")?,
             sender_number: r.sender_number,
-            conversation: id(&r.conversation_id, "conversation_id")
-                .map_err(|_| ChatError::ConversationNotFound)?,
+            conversation: self.named(&r.conversation_id, r.number).await?,
             body: r.body,
             client_message_id: optional(r.client_message_id),
             signature: optional(r.signature),
@@ -239,6 +239,37 @@ impl<S: ChatStore> Chat for ChatService<S> {
         let limit = if r.limit == 0 { 500 } else { r.limit.min(1000) };
         Ok(Response::new(
             self.store.catch_up(user, since, cursor, limit).await?,
+        ))
+    }
+    async fn get_direct_conversation(
+        &self,
+        request: Request<GetDirectConversationRequest>,
+    ) -> Result<Response<Conversation>, Status> {
+        let r = request.into_inner();
+        let user = id(&r.user_id, "user_id")?;
+        let peer = id(&r.peer_id, "peer_id")?;
+        if user == peer {
+            return Err(ChatError::Validation(
+                "a direct conversation is between two different users".into(),
+            )
+            .into());
+        }
+        let found = self.store.direct_conversation(user, peer, r.create).await?;
+        Ok(Response::new(found.ok_or(ChatError::ConversationNotFound)?))
+    }
+
+    async fn list_latest_messages(
+        &self,
+        request: Request<ListLatestMessagesRequest>,
+    ) -> Result<Response<LatestMessageList>, Status> {
+        let r = request.into_inner();
+        let user = id(&r.user_id, "user_id")?;
+        let limit = match r.limit {
+            0 => 20,
+            limit => limit.min(100),
+        };
+        Ok(Response::new(
+            self.store.latest_messages(user, limit, r.offset).await?,
         ))
     }
 }

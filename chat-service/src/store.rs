@@ -4,8 +4,8 @@
 use std::future::Future;
 
 use chat_proto::chat::{
-    CatchUpResponse, Conversation, MembershipChange, MessagePage, ReceiptResponse,
-    SendMessageResponse,
+    CatchUpResponse, Conversation, LatestMessageList, MembershipChange, MessagePage,
+    ReceiptResponse, SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -97,6 +97,25 @@ pub trait ChatStore: Send + Sync + 'static {
         &self,
         number: i64,
     ) -> impl Future<Output = StoreResult<Option<Uuid>>> + Send;
+
+    /// The one direct conversation of `user` and `peer` (two different users), with its two
+    /// members; created on first use when `create` is set, even when two callers race.
+    fn direct_conversation(
+        &self,
+        user: Uuid,
+        peer: Uuid,
+        create: bool,
+    ) -> impl Future<Output = StoreResult<Option<Conversation>>> + Send;
+
+    /// The conversations `user` is a member of that have messages, each with its latest
+    /// message, the most recent first: `limit` of them after skipping `offset`. Conversations
+    /// come without members, except direct ones (their two members).
+    fn latest_messages(
+        &self,
+        user: Uuid,
+        limit: u32,
+        offset: u32,
+    ) -> impl Future<Output = StoreResult<LatestMessageList>> + Send;
 
     fn send_message(
         &self,

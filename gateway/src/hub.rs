@@ -9,8 +9,8 @@ use std::sync::{Arc, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use chat_proto::auth::Identity;
-use chat_proto::events::Delivery;
 use chat_proto::events::delivery::Payload;
+use chat_proto::events::{Delivery, Sender};
 use tokio::sync::{mpsc, watch};
 
 use crate::dialect::Dialect;
@@ -35,6 +35,8 @@ pub struct Connection {
     /// The user's stable integer number, which dialects with integer ids show.
     pub user_number: i64,
     pub session_id: String,
+    /// The user as the sender of a message, for the deliveries of what they send.
+    pub sender: Sender,
     pub dialect: Dialect,
     outbox: mpsc::Sender<Utf8Bytes>,
     closer: watch::Sender<CloseOrder>,
@@ -76,6 +78,7 @@ impl Hub {
             user_id: identity.user_id.clone(),
             user_number: identity.user_number,
             session_id: identity.session_id.clone(),
+            sender: crate::delivery::sender(identity),
             dialect,
             outbox: outbox_tx,
             closer,
@@ -124,6 +127,11 @@ impl Hub {
                     Payload::SessionRevoked(revoked) => {
                         if connection.session_id == revoked.session_id {
                             connection.close(close_code::POLICY, "session revoked");
+                        }
+                    }
+                    Payload::UserRevoked(revoked) => {
+                        if connection.user_id == revoked.user_id {
+                            connection.close(close_code::POLICY, "user deleted");
                         }
                     }
                     _ => {

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod delivery;
 pub mod dialect;
 pub mod echat;
 pub mod error;

@@ -17,6 +17,7 @@ pub async fn close_session_everywhere(state: &AppState, user_id: &str, session_i
             payload: Some(Payload::SessionRevoked(SessionRevoked {
                 session_id: session_id.to_owned(),
             })),
+            ..Delivery::default()
         })
         .await;
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::rows::{MESSAGE_COLUMNS, member_ids, message};
 use crate::error::ChatError;
+use crate::records::kind_from_name;
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResponse> {
@@ -14,14 +15,16 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     // Taking the counter row's lock first serializes the conversation's senders, so a retry
     // with the same client message id sees the first attempt's committed row below. Membership
     // changes lock the same row, so the check after it sees a removal committed while we waited.
-    let counter: Option<(i64, i64)> = sqlx::query_as(
-        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq, number",
+    let counter: Option<(i64, i64, String)> = sqlx::query_as(
+        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 \
+         RETURNING last_seq, number, kind",
     )
     .bind(new.conversation)
     .fetch_optional(&mut *tx)
     .await?;
     ensure_member(&mut tx, new.sender, new.conversation).await?;
-    let (seq, conversation_number) = counter.ok_or(ChatError::ConversationNotFound)?;
+    let (seq, conversation_number, kind) = counter.ok_or(ChatError::ConversationNotFound)?;
+    let conversation_kind = i32::from(kind_from_name(&kind));
     if let Some(client_id) = &new.client_message_id {
         let existing = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
@@ -40,6 +43,7 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
                 message: Some(original),
                 duplicate: true,
                 member_ids: members,
+                conversation_kind,
             });
         }
     }
@@ -83,6 +87,7 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
         message: Some(stored),
         duplicate: false,
         member_ids: members,
+        conversation_kind,
     })
 }
 

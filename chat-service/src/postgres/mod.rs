@@ -1,13 +1,14 @@
 //! The Postgres backend of the chat store.
 
+mod direct;
 mod feed;
 mod groups;
 mod messages;
 mod rows;
 
 use chat_proto::chat::{
-    CatchUpResponse, Conversation, MembershipChange, MessagePage, ReceiptResponse,
-    SendMessageResponse,
+    CatchUpResponse, Conversation, LatestMessageList, MembershipChange, MessagePage,
+    ReceiptResponse, SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -91,6 +92,24 @@ impl ChatStore for PgChatStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(id)
+    }
+
+    async fn direct_conversation(
+        &self,
+        user: Uuid,
+        peer: Uuid,
+        create: bool,
+    ) -> StoreResult<Option<Conversation>> {
+        direct::get_or_create(&self.pool, user, peer, create).await
+    }
+
+    async fn latest_messages(
+        &self,
+        user: Uuid,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<LatestMessageList> {
+        direct::latest(&self.pool, user, limit, offset).await
     }
 
     async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {

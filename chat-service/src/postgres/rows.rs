@@ -52,6 +52,22 @@ pub async fn conversations_with_members(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<Conversation>, sqlx::Error> {
+    load(conn, ids, false).await
+}
+
+/// Loads conversations in the order of `ids`, with the members of the direct ones only.
+pub async fn conversations_with_direct_members(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<Conversation>, sqlx::Error> {
+    load(conn, ids, true).await
+}
+
+async fn load(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    direct_only: bool,
+) -> Result<Vec<Conversation>, sqlx::Error> {
     let conversations = sqlx::query(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations \
          WHERE id = ANY($1) AND deleted_at IS NULL"
@@ -63,11 +79,13 @@ pub async fn conversations_with_members(
     .map(conversation)
     .collect::<Result<Vec<_>, _>>()?;
     let members = sqlx::query(
-        "SELECT conversation_id, user_id, role, joined_at, last_delivered_seq, last_read_seq \
-         FROM members WHERE conversation_id = ANY($1) AND left_at IS NULL \
-         ORDER BY joined_at, user_id",
+        "SELECT m.conversation_id, m.user_id, m.role, m.joined_at, m.last_delivered_seq, \
+         m.last_read_seq FROM members m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.conversation_id = ANY($1) AND m.left_at IS NULL \
+         AND (NOT $2 OR c.kind = 'direct') ORDER BY m.joined_at, m.user_id",
     )
     .bind(ids)
+    .bind(direct_only)
     .fetch_all(&mut *conn)
     .await?
     .iter()

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::rows::{MESSAGE_COLUMNS, member_ids, message, micros, uuid};
 use super::write;
 use crate::error::ChatError;
-use crate::records::HistoryQuery;
+use crate::records::{HistoryQuery, kind_from_name};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessageResponse> {
@@ -16,7 +16,8 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
     // one after another: a retry with the same client message id sees the first attempt's
     // committed row, and the counter below never hands out a seq twice.
     let mut tx = write(writer).await?;
-    ensure_member(&mut tx, new.sender, new.conversation).await?;
+    let kind = member_of(&mut tx, new.sender, new.conversation).await?;
+    let conversation_kind = i32::from(kind_from_name(&kind));
     if let Some(client_id) = &new.client_message_id {
         let existing = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
@@ -35,6 +36,7 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
                 message: Some(original),
                 duplicate: true,
                 member_ids: members,
+                conversation_kind,
             });
         }
     }
@@ -82,6 +84,7 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
         message: Some(stored),
         duplicate: false,
         member_ids: members,
+        conversation_kind,
     })
 }
 
@@ -171,9 +174,19 @@ async fn ensure_member(
     user: Uuid,
     conversation: Uuid,
 ) -> StoreResult<()> {
-    let member: bool = sqlx::query_scalar(
+    member_of(conn, user, conversation).await.map(drop)
+}
+
+/// The conversation's kind, if it exists and `user` is one of its current members.
+async fn member_of(
+    conn: &mut SqliteConnection,
+    user: Uuid,
+    conversation: Uuid,
+) -> StoreResult<String> {
+    let (member, kind): (bool, String) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM members WHERE conversation_id = c.id AND user_id = $2 \
-         AND left_at IS NULL) FROM conversations c WHERE c.id = $1 AND c.deleted_at IS NULL",
+         AND left_at IS NULL), c.kind FROM conversations c \
+         WHERE c.id = $1 AND c.deleted_at IS NULL",
     )
     .bind(conversation.hyphenated())
     .bind(user.hyphenated())
@@ -181,7 +194,7 @@ async fn ensure_member(
     .await?
     .ok_or(ChatError::ConversationNotFound)?;
     if member {
-        Ok(())
+        Ok(kind)
     } else {
         Err(ChatError::NotAMember)
     }

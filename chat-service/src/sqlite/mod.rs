@@ -7,6 +7,7 @@
 //! reads cannot change under it. Reads use a pool of their own and, in WAL mode, never wait for
 //! the writer.
 
+mod direct;
 mod feed;
 mod groups;
 mod messages;
@@ -17,8 +18,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chat_proto::chat::{
-    CatchUpResponse, Conversation, MembershipChange, MessagePage, ReceiptResponse,
-    SendMessageResponse,
+    CatchUpResponse, Conversation, LatestMessageList, MembershipChange, MessagePage,
+    ReceiptResponse, SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -124,6 +125,24 @@ impl ChatStore for SqliteChatStore {
         .fetch_optional(&self.reader)
         .await?;
         Ok(id.map(uuid::fmt::Hyphenated::into_uuid))
+    }
+
+    async fn direct_conversation(
+        &self,
+        user: Uuid,
+        peer: Uuid,
+        create: bool,
+    ) -> StoreResult<Option<Conversation>> {
+        direct::get_or_create(&self.writer, &self.reader, user, peer, create).await
+    }
+
+    async fn latest_messages(
+        &self,
+        user: Uuid,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<LatestMessageList> {
+        direct::latest(&self.reader, user, limit, offset).await
     }
 
     async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {

@@ -52,4 +52,7 @@ conformance_suite!(
     catch_up_shows_a_group_as_it_was_created,
     catch_up_pages_return_every_event_once_in_order,
     catch_up_of_a_former_member_stops_at_their_leave,
+    a_direct_conversation_is_one_per_pair,
+    racing_creators_of_a_direct_conversation_get_one,
+    latest_messages_show_each_conversation_once_newest_first,
 );

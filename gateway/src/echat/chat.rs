@@ -8,16 +8,14 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chat_proto::auth::Identity;
-use chat_proto::chat::conversation_event::Kind;
-use chat_proto::chat::{ConversationEvent, SendMessageRequest};
-use chat_proto::events::Delivery;
-use chat_proto::events::delivery::Payload;
+use chat_proto::chat::SendMessageRequest;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 
 use super::error::EchatError;
 use super::rooms::member_room;
 use super::session::Caller;
+use crate::delivery;
 use crate::dialect::Dialect;
 use crate::state::AppState;
 use crate::websocket;
@@ -131,21 +129,8 @@ async fn send(
         })
         .await?
         .into_inner();
-    let Some(message) = sent.message else {
-        return Ok(());
-    };
-    let event = ConversationEvent {
-        conversation_id: message.conversation_id.clone(),
-        at_ms: message.created_at_ms,
-        kind: Some(Kind::Message(message)),
-    };
-    state
-        .fanout
-        .send(Delivery {
-            user_ids: sent.member_ids,
-            except_connection_id: String::new(),
-            payload: Some(Payload::Conversation(event)),
-        })
-        .await;
+    if let Some(delivery) = delivery::message(sent, delivery::sender(caller), String::new()) {
+        state.fanout.send(delivery).await;
+    }
     Ok(())
 }

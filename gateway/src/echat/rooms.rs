@@ -230,6 +230,7 @@ async fn announce(state: &AppState, created: &Conversation) {
             user_ids: members,
             except_connection_id: String::new(),
             payload: Some(Payload::Conversation(event)),
+            ..Delivery::default()
         })
         .await;
 }

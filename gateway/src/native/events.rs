@@ -205,6 +205,6 @@ pub fn render(payload: &Payload) -> Option<Utf8Bytes> {
                 user_id: &typing.user_id,
             },
         )),
-        Payload::SessionRevoked(_) => None,
+        Payload::SessionRevoked(_) | Payload::UserRevoked(_) => None,
     }
 }

@@ -260,6 +260,7 @@ async fn notify(state: &AppState, recipients: Vec<String>, event: ConversationEv
             user_ids: recipients,
             except_connection_id: String::new(),
             payload: Some(Payload::Conversation(event)),
+            ..Delivery::default()
         })
         .await;
 }

@@ -7,8 +7,8 @@ use chat_proto::chat::{
     CatchUpRequest, ConversationEvent, GetConversationRequest, Receipt, ReceiptRequest,
     SendMessageRequest,
 };
+use chat_proto::events::Typing;
 use chat_proto::events::delivery::Payload;
-use chat_proto::events::{Delivery, Typing};
 use chat_proto::presence::TypingRequest;
 use futures_util::SinkExt;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::events;
 use super::socket::Sink;
+use crate::delivery;
 use crate::error::ApiError;
 use crate::hub::Connection;
 use crate::state::AppState;
@@ -189,27 +190,23 @@ impl<'a> Rpc<'a> {
                 client_message_id: body.client_message_id.unwrap_or_default(),
                 signature: String::new(),
                 sender_number: self.connection.user_number,
+                number: 0,
             })
             .await?
             .into_inner();
-        let Some(message) = sent.message else {
+        let Some(message) = &sent.message else {
             return Ok(());
         };
-        send(sink, events::message_sent(&message))
+        send(sink, events::message_sent(message))
             .await
             .map_err(|_| Failure {
                 code: "socket_closed".into(),
                 message: String::new(),
             })?;
-        // A retry's message already went out with the first attempt.
-        if !sent.duplicate {
-            let event = ConversationEvent {
-                conversation_id: message.conversation_id.clone(),
-                at_ms: message.created_at_ms,
-                kind: Some(Kind::Message(message)),
-            };
-            self.deliver(sent.member_ids, Payload::Conversation(event))
-                .await;
+        let sender = self.connection.sender.clone();
+        let except = self.connection.socket_id.clone();
+        if let Some(delivery) = delivery::message(sent, sender, except) {
+            self.state.fanout.send(delivery).await;
         }
         Ok(())
     }
@@ -304,14 +301,9 @@ impl<'a> Rpc<'a> {
     }
 
     async fn deliver(&self, user_ids: Vec<String>, payload: Payload) {
-        self.state
-            .fanout
-            .send(Delivery {
-                user_ids,
-                except_connection_id: self.connection.socket_id.clone(),
-                payload: Some(payload),
-            })
-            .await;
+        let except = self.connection.socket_id.clone();
+        let delivery = delivery::to(user_ids, except, payload);
+        self.state.fanout.send(delivery).await;
     }
 }
 

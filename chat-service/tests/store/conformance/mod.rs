@@ -2,6 +2,7 @@
 
 mod catch_up;
 mod catch_up_receipts;
+mod direct;
 mod groups;
 mod history;
 mod messages;
@@ -10,6 +11,7 @@ mod receipts;
 
 pub use catch_up::*;
 pub use catch_up_receipts::*;
+pub use direct::*;
 pub use groups::*;
 pub use history::*;
 pub use messages::*;
