@@ -1,6 +1,7 @@
 //! The client dialects a connection may speak, and rendering an event once per dialect.
 
 use axum::extract::ws::Utf8Bytes;
+use chat_proto::events::Delivery;
 use chat_proto::events::delivery::Payload;
 
 use crate::hub::Connection;
@@ -12,6 +13,8 @@ pub enum Dialect {
     /// The e_chat_server dialect (`/v1`): a socket per room that shows only the messages of
     /// that conversation.
     Echat { conversation_id: String },
+    /// The messenger dialect (`/`): pushes of the messages that reach the user from others.
+    Messenger,
 }
 
 impl Dialect {
@@ -20,24 +23,30 @@ impl Dialect {
         match self {
             Dialect::Native => "native",
             Dialect::Echat { .. } => "echat",
+            Dialect::Messenger => "messenger",
         }
     }
 }
 
 /// An event's frames, rendered lazily and at most once per dialect.
 pub struct Rendered<'a> {
+    delivery: &'a Delivery,
     payload: &'a Payload,
     native: Option<Option<Utf8Bytes>>,
     /// The message's conversation and its frame; the same for every room socket that shows it.
     echat: Option<Option<(&'a str, Utf8Bytes)>>,
+    /// The message's sender and its push; the same for every other member's socket.
+    messenger: Option<Option<(String, Utf8Bytes)>>,
 }
 
 impl<'a> Rendered<'a> {
-    pub fn new(payload: &'a Payload) -> Self {
+    pub fn new(delivery: &'a Delivery, payload: &'a Payload) -> Self {
         Self {
+            delivery,
             payload,
             native: None,
             echat: None,
+            messenger: None,
         }
     }
 
@@ -54,6 +63,13 @@ impl<'a> Rendered<'a> {
                     .get_or_insert_with(|| crate::echat::render::event(self.payload))
                     .as_ref()?;
                 (room == conversation_id).then(|| frame.clone())
+            }
+            Dialect::Messenger => {
+                let (sender, frame) = self
+                    .messenger
+                    .get_or_insert_with(|| crate::messenger::render::push(self.delivery))
+                    .as_ref()?;
+                (*sender != connection.user_id).then(|| frame.clone())
             }
         }
     }

@@ -112,7 +112,7 @@ impl Hub {
         let Some(payload) = &delivery.payload else {
             return;
         };
-        let mut rendered = crate::dialect::Rendered::new(payload);
+        let mut rendered = crate::dialect::Rendered::new(delivery, payload);
         let mut delivered = 0u64;
         let users = self.read();
         for user in &delivery.user_ids {

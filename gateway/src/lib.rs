@@ -12,7 +12,9 @@ pub mod error;
 pub mod fanout;
 pub mod hub;
 pub mod json;
+pub mod messenger;
 pub mod native;
+pub mod openapi;
 pub mod request_id;
 pub mod services;
 pub mod sessions;
@@ -25,7 +27,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
 use chat_proto::presence::{RefreshRequest, SessionRef};
 use tokio::net::TcpListener;
 
@@ -43,18 +44,31 @@ const REFRESH_BATCH: usize = 10_000;
 /// How long readiness waits for each dependency.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Every route of the route table ([`openapi`]), Swagger UI at `/api/`, and the state.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .merge(native::router())
-        .merge(echat::router())
+    // The recorder goes in now, so that what happens before the first scrape is counted.
+    service_runtime::metrics::install();
+    let (layered, document) = openapi::routes()
         .layer(axum::middleware::from_fn(request_id::middleware))
+        .merge(openapi::unlayered_routes())
+        .split_for_parts();
+    layered
+        .merge(openapi::swagger_ui_router(document))
         .with_state(state)
-        .merge(service_runtime::metrics::router())
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    summary = "Liveness: the process answers",
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+async fn healthz() -> &'static str {
+    "ok"
 }
 
 /// Ready when not draining and the three services and the bus answer.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    summary = "Readiness: not draining, and the services and the event bus answer",
+    responses((status = 200, description = "`{\"status\":\"ready\"}`"),
+        (status = 503, description = "draining, or `failing` names what does not answer")))]
 async fn readyz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> (StatusCode, axum::Json<serde_json::Value>) {

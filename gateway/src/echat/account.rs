@@ -10,6 +10,7 @@ use chat_proto::auth::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::EchatError;
 use super::json::EchatJson;
@@ -21,12 +22,22 @@ use crate::state::AppState;
 /// The platform of sessions this dialect opens, as auth-service records it.
 pub const PLATFORM: &str = "e_chat_server";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Credentials {
     login: String,
     password: String,
 }
 
+/// `{"session_id"}`: the session's opaque token.
+#[derive(serde::Serialize, ToSchema)]
+pub struct SessionIdJson {
+    session_id: String,
+}
+
+#[utoipa::path(post, path = "/v1/register", tag = "echat",
+    summary = "Register a login and open a session (also set as the session_id cookie)",
+    request_body = Credentials,
+    responses((status = 200, body = SessionIdJson), (status = 422, body = crate::native::schema::ErrorJson)))]
 pub async fn register(
     State(state): State<AppState>,
     EchatJson(credentials): EchatJson<Credentials>,
@@ -45,6 +56,10 @@ pub async fn register(
     open_session(&state, user.id).await
 }
 
+#[utoipa::path(post, path = "/v1/login", tag = "echat", summary = "Open a new session",
+    request_body = Credentials,
+    responses((status = 200, body = SessionIdJson), (status = 422, body = crate::native::schema::ErrorJson),
+        (status = 429, body = crate::native::schema::ErrorJson)))]
 pub async fn login(
     State(state): State<AppState>,
     EchatJson(credentials): EchatJson<Credentials>,
@@ -83,6 +98,10 @@ async fn open_session(state: &AppState, user_id: String) -> Result<Response, Ech
 }
 
 /// Ends the caller's session: its token stops working and its sockets close on every replica.
+#[utoipa::path(post, path = "/v1/logout", tag = "echat",
+    summary = "End the session: its sockets close (1008) on every replica",
+    security(("session_id" = [])),
+    responses((status = 200, description = "`{}`"), (status = 401, body = crate::native::schema::ErrorJson)))]
 pub async fn logout(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -100,6 +119,9 @@ pub async fn logout(
     Ok(([(SET_COOKIE, expired_cookie())], Json(json!({}))).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/info", tag = "echat", summary = "The caller",
+    security(("session_id" = [])),
+    responses((status = 200, body = UserJson), (status = 401, body = crate::native::schema::ErrorJson)))]
 pub async fn info(Caller(caller): Caller) -> Json<UserJson> {
     Json(UserJson {
         id: caller.user_number,
@@ -107,7 +129,7 @@ pub async fn info(Caller(caller): Caller) -> Json<UserJson> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct Search {
     #[serde(default)]
     q: String,
@@ -116,6 +138,11 @@ pub struct Search {
 }
 
 /// Users whose login contains `q`, case-insensitively in any script.
+#[utoipa::path(get, path = "/v1/users", tag = "echat",
+    summary = "Users whose login contains q, in any case and script",
+    security(("session_id" = [])), params(Search),
+    responses((status = 200, body = Vec<UserJson>), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
 pub async fn search_users(
     State(state): State<AppState>,
     _caller: Caller,
@@ -135,4 +162,17 @@ pub async fn search_users(
         .into_inner();
     let users: Vec<UserJson> = found.users.iter().map(UserJson::from).collect();
     Ok(Json(json!(users)))
+}
+
+#[utoipa::path(get, path = "/v1/users/", tag = "echat",
+    summary = "Users whose login contains q (the same as /v1/users)",
+    security(("session_id" = [])), params(Search),
+    responses((status = 200, body = Vec<UserJson>), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
+pub async fn search_users_slash(
+    state: State<AppState>,
+    caller: Caller,
+    query: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, EchatError> {
+    search_users(state, caller, query).await
 }

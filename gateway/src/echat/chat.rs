@@ -20,6 +20,11 @@ use crate::dialect::Dialect;
 use crate::state::AppState;
 use crate::websocket;
 
+#[utoipa::path(get, path = "/v1/rooms/{room_id}/chat", tag = "echat",
+    summary = "A room's WebSocket: send {\"text\"}, receive every message of the room",
+    security(("session_id" = [])), params(("room_id" = i64, Path)),
+    responses((status = 101, description = "the WebSocket"), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
 pub async fn upgrade(
     State(state): State<AppState>,
     Path(room_id): Path<String>,

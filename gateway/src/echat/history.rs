@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use chat_proto::chat::ListMessagesRequest;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::error::EchatError;
 use super::render::MessageJson;
@@ -12,7 +13,7 @@ use super::rooms::member_room;
 use super::session::Caller;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct History {
     /// Not in the document: the newest this many messages (1–100, default 100).
     limit: Option<u32>,
@@ -20,6 +21,11 @@ pub struct History {
     before: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/rooms/{room_id}/messages", tag = "echat",
+    summary = "A room's messages, oldest first (the newest 100 by default)",
+    security(("session_id" = [])), params(("room_id" = i64, Path), History),
+    responses((status = 200, body = Vec<MessageJson>), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Caller(caller): Caller,

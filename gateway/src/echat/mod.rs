@@ -13,27 +13,25 @@ pub mod render;
 mod rooms;
 mod session;
 
-use axum::Router;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
 pub use error::EchatError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/register", post(account::register))
-        .route("/v1/login", post(account::login))
-        .route("/v1/logout", post(account::logout))
-        .route("/v1/info", get(account::info))
-        .route("/v1/users", get(account::search_users))
-        .route("/v1/users/", get(account::search_users))
-        .route("/v1/rooms", get(rooms::list_rooms).post(rooms::create_room))
-        .route(
-            "/v1/rooms/",
-            get(rooms::list_rooms).post(rooms::create_room),
-        )
-        .route("/v1/rooms/{room_id}", get(rooms::get_room))
-        .route("/v1/rooms/{room_id}/messages", get(history::list_messages))
-        .route("/v1/rooms/{room_id}/chat", get(chat::upgrade))
+/// The dialect's routes, each with its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(account::register))
+        .routes(routes!(account::login))
+        .routes(routes!(account::logout))
+        .routes(routes!(account::info))
+        .routes(routes!(account::search_users))
+        .routes(routes!(account::search_users_slash))
+        .routes(routes!(rooms::list_rooms, rooms::create_room))
+        .routes(routes!(rooms::list_rooms_slash, rooms::create_room_slash))
+        .routes(routes!(rooms::get_room))
+        .routes(routes!(history::list_messages))
+        .routes(routes!(chat::upgrade))
 }

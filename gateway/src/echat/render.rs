@@ -8,8 +8,9 @@ use chat_proto::chat::Message;
 use chat_proto::chat::conversation_event::Kind;
 use chat_proto::events::delivery::Payload;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserJson {
     pub id: i64,
     pub login: String,
@@ -24,13 +25,13 @@ impl From<&User> for UserJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RoomJson {
     pub id: i64,
     pub users: Vec<UserJson>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageJson<'a> {
     pub text: &'a str,
     pub user_id: i64,

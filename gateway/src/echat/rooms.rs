@@ -15,6 +15,7 @@ use chat_proto::chat::{
 use chat_proto::events::Delivery;
 use chat_proto::events::delivery::Payload;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::error::EchatError;
 use super::json::EchatJson;
@@ -27,6 +28,10 @@ const LOOKUP_BATCH: usize = 1000;
 /// Longest group name chat-service takes.
 const MAX_NAME_CHARS: usize = 200;
 
+#[utoipa::path(get, path = "/v1/rooms", tag = "echat",
+    summary = "The caller's rooms (every conversation they are in), most recently active first",
+    security(("session_id" = [])),
+    responses((status = 200, body = Vec<RoomJson>), (status = 401, body = crate::native::schema::ErrorJson)))]
 pub async fn list_rooms(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -54,17 +59,22 @@ pub async fn list_rooms(
     Ok(Json(rooms))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewRoom {
     users: Vec<RoomUser>,
 }
 
 /// A user as the document names one; only the id counts.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RoomUser {
     id: i64,
 }
 
+#[utoipa::path(post, path = "/v1/rooms", tag = "echat",
+    summary = "Create a room of the caller and the users named",
+    security(("session_id" = [])), request_body = NewRoom,
+    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
 pub async fn create_room(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -124,6 +134,10 @@ pub async fn create_room(
     }))
 }
 
+#[utoipa::path(get, path = "/v1/rooms/{room_id}", tag = "echat", summary = "One room",
+    security(("session_id" = [])), params(("room_id" = i64, Path)),
+    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
 pub async fn get_room(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -133,6 +147,29 @@ pub async fn get_room(
     let members = conversation.members.iter().map(|m| m.user_id.clone());
     let users = users_by_id(&state, members.collect()).await?;
     Ok(Json(room(&conversation, &users, &caller.user_id)))
+}
+
+#[utoipa::path(get, path = "/v1/rooms/", tag = "echat",
+    summary = "The caller's rooms (the same as /v1/rooms)", security(("session_id" = [])),
+    responses((status = 200, body = Vec<RoomJson>), (status = 401, body = crate::native::schema::ErrorJson)))]
+pub async fn list_rooms_slash(
+    state: State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<RoomJson>>, EchatError> {
+    list_rooms(state, caller).await
+}
+
+#[utoipa::path(post, path = "/v1/rooms/", tag = "echat",
+    summary = "Create a room (the same as POST /v1/rooms)",
+    security(("session_id" = [])), request_body = NewRoom,
+    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
+pub async fn create_room_slash(
+    state: State<AppState>,
+    caller: Caller,
+    body: EchatJson<NewRoom>,
+) -> Result<Json<RoomJson>, EchatError> {
+    create_room(state, caller, body).await
 }
 
 /// The conversation numbered `room_id`, if the caller is one of its members.

@@ -1,24 +1,27 @@
 //! Native REST: groups (create, join, leave, list, get) and their message history.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use chat_proto::auth::GetUsersRequest;
 use chat_proto::chat::conversation_event::Kind;
 use chat_proto::chat::{
     Conversation, ConversationEvent, CreateGroupRequest, GetConversationRequest, GroupCreated,
-    ListConversationsRequest, ListMessagesRequest, MemberChanged, MembershipRequest, Message,
+    ListConversationsRequest, MemberChanged, MembershipRequest,
 };
 use chat_proto::events::Delivery;
 use chat_proto::events::delivery::Payload;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::schema::{ErrorJson, GroupJson};
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::json::JsonBody;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewGroup {
     name: String,
     #[serde(default)]
@@ -27,6 +30,11 @@ pub struct NewGroup {
     is_public: bool,
 }
 
+#[utoipa::path(post, path = "/groups", tag = "native",
+    summary = "Create a group of the caller (its owner) and user_ids; members get event 70",
+    security(("bearer" = [])), request_body = NewGroup,
+    responses((status = 200, body = GroupJson), (status = 401, body = ErrorJson),
+        (status = 422, body = ErrorJson)))]
 pub async fn create_group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -61,11 +69,17 @@ pub async fn create_group(
     Ok(Json(body))
 }
 
-#[derive(Deserialize, Default)]
+/// `user_id` left out: the caller themselves.
+#[derive(Deserialize, Default, ToSchema)]
 pub struct MemberBody {
     user_id: Option<String>,
 }
 
+#[utoipa::path(put, path = "/groups/{group_id}/join", tag = "native",
+    summary = "Join a group, or add user_id to it; members get event 72",
+    security(("bearer" = [])), params(("group_id" = String, Path)), request_body = MemberBody,
+    responses((status = 200, body = GroupJson), (status = 403, body = ErrorJson),
+        (status = 404, body = ErrorJson), (status = 422, body = ErrorJson)))]
 pub async fn join_group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -95,6 +109,11 @@ pub async fn join_group(
     Ok(Json(group_json(&group)))
 }
 
+#[utoipa::path(put, path = "/groups/{group_id}/left", tag = "native",
+    summary = "Leave a group, or (its owner) remove user_id; members get event 73",
+    security(("bearer" = [])), params(("group_id" = String, Path)), request_body = MemberBody,
+    responses((status = 200, body = GroupJson), (status = 403, body = ErrorJson),
+        (status = 404, body = ErrorJson), (status = 422, body = ErrorJson)))]
 pub async fn leave_group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -121,6 +140,10 @@ pub async fn leave_group(
     Ok(Json(group_json(&group)))
 }
 
+#[utoipa::path(get, path = "/groups", tag = "native",
+    summary = "The conversations the caller is in, most recently active first",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<GroupJson>), (status = 401, body = ErrorJson)))]
 pub async fn list_groups(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -137,6 +160,10 @@ pub async fn list_groups(
     )))
 }
 
+#[utoipa::path(get, path = "/groups/{group_id}", tag = "native", summary = "One group",
+    security(("bearer" = [])), params(("group_id" = String, Path)),
+    responses((status = 200, body = GroupJson), (status = 403, body = ErrorJson),
+        (status = 404, body = ErrorJson)))]
 pub async fn get_group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -154,52 +181,6 @@ pub async fn get_group(
         .await?
         .into_inner();
     Ok(Json(group_json(&group)))
-}
-
-#[derive(Deserialize)]
-pub struct HistoryQuery {
-    before_seq: Option<i64>,
-    after_seq: Option<i64>,
-    /// Unix milliseconds.
-    before: Option<i64>,
-    after: Option<i64>,
-    limit: Option<u32>,
-}
-
-pub async fn list_messages(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(group_id): Path<String>,
-    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Query(query) =
-        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
-    if query.limit.is_some_and(|limit| limit == 0 || limit > 100) {
-        return Err(ApiError::unprocessable(
-            "validation_failed",
-            "limit must be between 1 and 100",
-        ));
-    }
-    let page = state
-        .services
-        .chat
-        .clone()
-        .list_messages(ListMessagesRequest {
-            user_id: user.id,
-            conversation_id: group_id,
-            before_seq: query.before_seq.unwrap_or(0),
-            after_seq: query.after_seq.unwrap_or(0),
-            before_ms: query.before.unwrap_or(0),
-            after_ms: query.after.unwrap_or(0),
-            limit: query.limit.unwrap_or(50),
-            number: 0,
-        })
-        .await?
-        .into_inner();
-    Ok(Json(json!({
-        "messages": page.messages.iter().map(message_json).collect::<Vec<_>>(),
-        "has_more": page.has_more,
-    })))
 }
 
 /// Refuses user ids that name nobody, before they reach a group.
@@ -287,17 +268,5 @@ fn group_json(group: &Conversation) -> Value {
             "last_delivered_seq": m.last_delivered_seq,
             "last_read_seq": m.last_read_seq,
         })).collect::<Vec<_>>(),
-    })
-}
-
-fn message_json(message: &Message) -> Value {
-    json!({
-        "message_id": message.id,
-        "group_id": message.conversation_id,
-        "user_id": message.sender_id,
-        "data": message.body,
-        "seq": message.seq,
-        "created_at": message.created_at_ms,
-        "client_message_id": message.client_message_id,
     })
 }

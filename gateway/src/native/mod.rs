@@ -3,28 +3,28 @@
 
 pub mod events;
 mod groups;
+mod history;
 mod rpc;
+pub mod schema;
 mod socket;
 mod users;
 
-use axum::Router;
-use axum::routing::{delete, get, post, put};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", post(users::create_user))
-        .route("/login", post(users::login))
-        .route("/sessions", post(users::create_session))
-        .route("/sessions/{session_id}", delete(users::delete_session))
-        .route(
-            "/groups",
-            post(groups::create_group).get(groups::list_groups),
-        )
-        .route("/groups/{group_id}", get(groups::get_group))
-        .route("/groups/{group_id}/join", put(groups::join_group))
-        .route("/groups/{group_id}/left", put(groups::leave_group))
-        .route("/groups/{group_id}/messages", get(groups::list_messages))
-        .route("/{connection_id}", get(socket::upgrade))
+/// The native protocol's routes, each with its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(users::create_user))
+        .routes(routes!(users::login))
+        .routes(routes!(users::create_session))
+        .routes(routes!(users::delete_session))
+        .routes(routes!(groups::create_group, groups::list_groups))
+        .routes(routes!(groups::get_group))
+        .routes(routes!(groups::join_group))
+        .routes(routes!(groups::leave_group))
+        .routes(routes!(history::list_messages))
+        .routes(routes!(socket::upgrade))
 }

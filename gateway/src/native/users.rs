@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use chat_proto::auth::{CreateSessionRequest, LoginRequest, RegisterRequest, RevokeSessionRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::schema::{CreatedUser, ErrorJson, LoginJson, SessionJson};
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
@@ -13,7 +16,7 @@ use crate::json::JsonBody;
 use crate::sessions::close_session_everywhere;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewUser {
     username: String,
     #[serde(default)]
@@ -25,6 +28,10 @@ pub struct NewUser {
     last_name: String,
 }
 
+#[utoipa::path(post, path = "/users", tag = "native", summary = "Register a user",
+    request_body = NewUser,
+    responses((status = 200, body = CreatedUser), (status = 409, body = ErrorJson),
+        (status = 422, body = ErrorJson)))]
 pub async fn create_user(
     State(state): State<AppState>,
     JsonBody(user): JsonBody<NewUser>,
@@ -50,7 +57,7 @@ pub async fn create_user(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Credentials {
     #[serde(default)]
     username: String,
@@ -59,6 +66,11 @@ pub struct Credentials {
     password: String,
 }
 
+#[utoipa::path(post, path = "/login", tag = "native",
+    summary = "Log in by username or email: an access token (JWT)",
+    request_body = Credentials,
+    responses((status = 200, body = LoginJson), (status = 401, body = ErrorJson),
+        (status = 404, body = ErrorJson), (status = 429, body = ErrorJson)))]
 pub async fn login(
     State(state): State<AppState>,
     JsonBody(credentials): JsonBody<Credentials>,
@@ -89,14 +101,14 @@ pub async fn login(
 }
 
 /// Seed 000 sends `build` as a number; a string holding a number is taken too.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Build {
     Number(i64),
     Text(String),
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct NewSession {
     #[serde(default)]
     device_id: String,
@@ -109,6 +121,10 @@ pub struct NewSession {
     name: String,
 }
 
+#[utoipa::path(post, path = "/sessions", tag = "native",
+    summary = "Open a session of a device: its messaging_url is its WebSocket",
+    security(("bearer" = [])), request_body = NewSession,
+    responses((status = 200, body = SessionJson), (status = 401, body = ErrorJson)))]
 pub async fn create_session(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -145,6 +161,10 @@ pub async fn create_session(
 }
 
 /// Logout of one device: the session ends and its sockets close on every replica.
+#[utoipa::path(delete, path = "/sessions/{session_id}", tag = "native",
+    summary = "Log a device out: its sockets close (1008) on every replica",
+    security(("bearer" = [])), params(("session_id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorJson), (status = 404, body = ErrorJson)))]
 pub async fn delete_session(
     State(state): State<AppState>,
     user: CurrentUser,

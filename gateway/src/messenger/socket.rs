@@ -1,0 +1,141 @@
+//! The WebSocket at `/`: the access JWT of `Authorization: Bearer <token>` on the handshake
+//! (or, for browsers, which cannot set headers there, a `token` query parameter), verified by
+//! auth-service; none or a bad one is 401 before the upgrade. A plain `GET /` without an
+//! upgrade says where the API and its documentation are.
+
+use axum::Json;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use chat_proto::auth::{Identity, VerifyTokenRequest};
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ErrorBody, HttpError};
+use super::{render, requests};
+use crate::auth::bearer_token;
+use crate::dialect::Dialect;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::websocket;
+
+/// What a plain `GET /` answers.
+#[derive(Serialize, ToSchema)]
+pub struct Pointer {
+    name: &'static str,
+    docs: &'static str,
+    openapi: &'static str,
+    websocket: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+#[utoipa::path(get, path = "/", tag = "messenger",
+    summary = "The messenger's WebSocket (upgrade with Authorization: Bearer); without an upgrade, where the API is",
+    security(("bearer" = [])),
+    params(("token" = Option<String>, Query,
+        description = "the access token, for clients that cannot send the header")),
+    responses(
+        (status = 101, description = "the WebSocket: requests and replies as in docs/messenger-api.md"),
+        (status = 200, description = "a request without an upgrade", body = Pointer),
+        (status = 401, description = "no token, or an invalid one", body = ErrorBody)))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(upgrade) = upgrade else {
+        return Json(Pointer {
+            name: "chat-backend",
+            docs: "/api/",
+            openapi: "/api/openapi.json",
+            websocket: "GET / with Upgrade: websocket and Authorization: Bearer <token of POST /api/auth/login>",
+        })
+        .into_response();
+    };
+    if let Err(error) = websocket::admit(&state, &headers) {
+        return HttpError::from(error).into_response();
+    }
+    let token = bearer_token(&headers).map(str::to_owned).or_else(|| {
+        query
+            .ok()
+            .and_then(|Query(q)| q.token)
+            .filter(|t| !t.is_empty())
+    });
+    let Some(token) = token else {
+        return HttpError::unauthorized("Unauthorized").into_response();
+    };
+    let verified = state
+        .services
+        .auth
+        .clone()
+        .verify_token(VerifyTokenRequest { token })
+        .await;
+    let identity = match verified {
+        Ok(identity) => identity.into_inner(),
+        Err(status) => {
+            let error = ApiError::from_status(status);
+            if error.status.is_server_error() {
+                return HttpError::from(error).into_response();
+            }
+            return HttpError::unauthorized("Unauthorized").into_response();
+        }
+    };
+    websocket::limits(upgrade)
+        .on_upgrade(move |socket| run(socket, state, identity))
+        .into_response()
+}
+
+async fn run(socket: WebSocket, state: AppState, identity: Identity) {
+    let (connection, mut mailbox) = state.hub.register(&identity, Dialect::Messenger);
+    websocket::online(&state, &connection).await;
+    let (mut sink, mut stream) = socket.split();
+    let close: Option<(u16, &'static str)> = loop {
+        tokio::select! {
+            biased;
+            changed = mailbox.close.changed() => {
+                break if changed.is_ok() { *mailbox.close.borrow() } else { None };
+            }
+            frame = mailbox.outbox.recv() => match frame {
+                Some(frame) => {
+                    if sink.send(Message::Text(frame)).await.is_err() {
+                        break None;
+                    }
+                }
+                None => break None,
+            },
+            incoming = stream.next() => {
+                let reply = match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        requests::handle(&state, &connection, text.as_str()).await
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        render::error(None, "invalid_json", "Send JSON in text frames")
+                    }
+                    Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Ok(_)) => continue,
+                    Some(Err(error)) => break websocket::read_error_close(&error),
+                };
+                if sink.send(Message::Text(reply)).await.is_err() {
+                    break None;
+                }
+            }
+        }
+    };
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
+    state.hub.unregister(&connection);
+    websocket::offline(&state, &connection).await;
+    tracing::debug!(socket_id = %connection.socket_id, close = ?close.map(|c| c.0), "messenger socket closed");
+}

@@ -1,0 +1,204 @@
+//! The document's HTTP part: registration, authorization (a JWT), updating and deleting the
+//! user. A user registered here has their email as their username, so that the same account
+//! signs in to every dialect.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chat_proto::auth::{LoginRequest, RegisterRequest, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::account::{Account, Body};
+use super::error::{ErrorBody, HttpError};
+use super::render::time;
+use crate::state::AppState;
+
+/// A user as `/api` shows one: the stable integer `id`, the email, the names.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserJson {
+    pub id: i64,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    /// ISO-8601 with milliseconds, UTC.
+    pub created_at: String,
+}
+
+impl From<&User> for UserJson {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.number,
+            email: (!user.email.is_empty()).then(|| user.email.clone()),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            created_at: time(user.created_at_ms),
+        }
+    }
+}
+
+/// `firstName` and `lastName` may also be sent as `first_name`, `last_name`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    email: String,
+    password: String,
+    #[serde(default, alias = "first_name")]
+    first_name: String,
+    #[serde(default, alias = "last_name")]
+    last_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Credentials {
+    /// The email registered; `login` and `username` are read as well.
+    #[serde(alias = "login", alias = "username")]
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginJson {
+    /// The access token (JWT) for `Authorization: Bearer` and the WebSocket handshake.
+    token: String,
+    /// When the token expires, ISO-8601.
+    expires_at: String,
+    user: UserJson,
+}
+
+/// Every field is optional; only those sent change.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Changes {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    #[serde(alias = "first_name")]
+    pub first_name: Option<String>,
+    #[serde(alias = "last_name")]
+    pub last_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    pub success: bool,
+    pub message: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/register", tag = "messenger",
+    summary = "Register a user (the email is also the username)",
+    request_body = Registration,
+    responses((status = 201, body = UserJson), (status = 400, body = ErrorBody),
+        (status = 409, description = "the email is taken", body = ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Body(registration): Body<Registration>,
+) -> Result<(StatusCode, Json<UserJson>), HttpError> {
+    let user = state
+        .services
+        .auth
+        .clone()
+        .register(RegisterRequest {
+            username: registration.email.clone(),
+            email: registration.email,
+            password: registration.password,
+            first_name: registration.first_name,
+            last_name: registration.last_name,
+            display_name: String::new(),
+        })
+        .await?
+        .into_inner();
+    Ok((StatusCode::CREATED, Json(UserJson::from(&user))))
+}
+
+#[utoipa::path(post, path = "/api/users", tag = "messenger",
+    summary = "Register a user (the same as POST /api/auth/register)",
+    request_body = Registration,
+    responses((status = 201, body = UserJson), (status = 400, body = ErrorBody),
+        (status = 409, description = "the email is taken", body = ErrorBody)))]
+pub async fn create_user(
+    state: State<AppState>,
+    body: Body<Registration>,
+) -> Result<(StatusCode, Json<UserJson>), HttpError> {
+    register(state, body).await
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "messenger",
+    summary = "Authorize: the access token (JWT) of a user",
+    request_body = Credentials,
+    responses((status = 200, body = LoginJson), (status = 400, body = ErrorBody),
+        (status = 401, description = "wrong email or password", body = ErrorBody),
+        (status = 429, description = "too many failed attempts", body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Body(credentials): Body<Credentials>,
+) -> Result<Json<LoginJson>, HttpError> {
+    let (username, email) = if credentials.email.contains('@') {
+        (String::new(), credentials.email)
+    } else {
+        (credentials.email, String::new())
+    };
+    let login = state
+        .services
+        .auth
+        .clone()
+        .login(LoginRequest {
+            username,
+            email,
+            password: credentials.password,
+        })
+        .await
+        .map_err(|status| match HttpError::from(status) {
+            refused if refused.code == "user_not_found" || refused.code == "wrong_credentials" => {
+                HttpError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "wrong_credentials",
+                    "Wrong email or password",
+                )
+            }
+            other => other,
+        })?
+        .into_inner();
+    let user = login.user.unwrap_or_default();
+    Ok(Json(LoginJson {
+        token: login.access_token,
+        expires_at: time(login.expires_at_ms),
+        user: UserJson::from(&user),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/users/me", tag = "messenger", summary = "The caller",
+    security(("bearer" = [])),
+    responses((status = 200, body = UserJson), (status = 401, body = ErrorBody)))]
+pub async fn me(
+    State(state): State<AppState>,
+    Account(caller): Account,
+) -> Result<Json<UserJson>, HttpError> {
+    let user = super::changes::current(&state, &caller.id).await?;
+    Ok(Json(UserJson::from(&user)))
+}
+
+#[utoipa::path(method(patch, put), path = "/api/users/me", tag = "messenger",
+    summary = "Update the caller: any of email, password, firstName, lastName",
+    security(("bearer" = [])), request_body = Changes,
+    responses((status = 200, body = UserJson), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    Account(caller): Account,
+    Body(changes): Body<Changes>,
+) -> Result<Json<UserJson>, HttpError> {
+    super::changes::update(&state, &caller.id, changes).await
+}
+
+#[utoipa::path(delete, path = "/api/users/me", tag = "messenger",
+    summary = "Delete the caller: every session ends and every socket closes (1008)",
+    security(("bearer" = [])),
+    responses((status = 200, body = Deleted), (status = 401, body = ErrorBody)))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    Account(caller): Account,
+) -> Result<Json<Deleted>, HttpError> {
+    super::changes::delete(&state, &caller.id).await
+}

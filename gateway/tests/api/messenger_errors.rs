@@ -1,0 +1,266 @@
+//! The messenger socket's refusals: 401 before the upgrade without a valid token, the error
+//! shape for requests that cannot be carried out, and paging.
+
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+use crate::echat_client::refused_handshake;
+use crate::helpers::{Backend, spawn_stack};
+use crate::messenger_client::{Api, assert_failure, assert_reply, request};
+
+backend_tests!(
+    a_missing_or_bad_token_is_refused_before_the_upgrade,
+    bad_requests_answer_in_the_documents_error_shape,
+    pages_go_back_from_the_newest,
+);
+
+/// The token of the document's own example, which no server of ours signed.
+const FOREIGN_TOKEN: &str = "1eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6MSwiZW1haWwiOiJlbWFpbEBtYWlsLmNvbTAiLCJmaXJzdE5hbWUiOiJQYXRyaWNrMCIsImlhdCI6MTY5MDU0NzU3NiwiZXhwIjoxNjkwNjMzOTc2fQ.AqE87IwBoyI0XlUDnVShjyQGZQd_IQB6L1-bdO_HnhM";
+
+async fn a_missing_or_bad_token_is_refused_before_the_upgrade(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
+    let api = Api::new(&stack, 0);
+    let (status, _) = refused_handshake(api.socket_url()).await;
+    assert_eq!(status, 401);
+    for header in [
+        format!("Bearer {FOREIGN_TOKEN}"),
+        "Bearer ".to_owned(),
+        "Basic eDp5".into(),
+    ] {
+        let mut request = api.socket_url().into_client_request().expect("request");
+        let value = HeaderValue::from_str(&header).expect("header");
+        request.headers_mut().insert("authorization", value);
+        let (status, body) = refused_handshake(request).await;
+        assert_eq!(status, 401, "{header}: {body}");
+        assert_eq!(body["error"], true, "{body}");
+    }
+    // The token of a native session (a JWT of the same issuer) opens it; a plain GET says
+    // where things are.
+    let user = stack.user(0, "native").await;
+    let mut socket = api.socket(&user.token).await;
+    let reply = request(&mut socket, "listLastMessage", json!({})).await;
+    assert_eq!(assert_reply(&reply, "listLastMessage"), json!([]));
+    let (status, pointer) = api.call(reqwest::Method::GET, "/", None, None).await;
+    assert_eq!(
+        (status, &pointer["docs"]),
+        (200, &json!("/api/")),
+        "{pointer}"
+    );
+}
+
+async fn bad_requests_answer_in_the_documents_error_shape(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
+    let api = Api::new(&stack, 0);
+    let owner = api.account("Owner").await;
+    let other = api.account("Other").await;
+    let mut socket = api.socket(&owner.token).await;
+    let mut others = api.socket(&other.token).await;
+
+    socket.send_text("{not json").await;
+    let reply = socket.next().await;
+    assert_eq!(
+        (&reply["error"], &reply["type"]),
+        (&json!(true), &Value::Null),
+        "{reply}"
+    );
+    assert!(
+        reply["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Invalid JSON"))
+    );
+    let reply = request(&mut socket, "deleteEverything", json!({})).await;
+    let message = "Unknown request type: deleteEverything";
+    assert_failure(&reply, json!("deleteEverything"), message);
+
+    // Adding to a group that does not exist; to one the caller is not in (the document's
+    // example); leaving a group one is not in.
+    let reply = request(
+        &mut socket,
+        "addUserInGroup",
+        json!({"groupId": 999_999, "userId": other.id}),
+    )
+    .await;
+    assert_failure(&reply, json!("addUserInGroup"), "Group not found");
+    let reply = request(&mut others, "newGroup", json!({"groupName": "theirs"})).await;
+    let theirs = reply["params"]["groupId"].as_i64().expect("a group id");
+    let reply = request(
+        &mut socket,
+        "addUserInGroup",
+        json!({"groupId": theirs, "userId": owner.id}),
+    )
+    .await;
+    assert_failure(
+        &reply,
+        json!("addUserInGroup"),
+        "User is not a member of this group",
+    );
+    let reply = request(&mut socket, "leaveGroup", json!({"groupId": theirs})).await;
+    assert_failure(
+        &reply,
+        json!("leaveGroup"),
+        "User is not a member of this group",
+    );
+    let reply = request(
+        &mut socket,
+        "messageInGroup",
+        json!({"groupId": theirs, "content": "x"}),
+    )
+    .await;
+    assert_failure(
+        &reply,
+        json!("messageInGroup"),
+        "User is not a member of this group",
+    );
+    let reply = request(
+        &mut socket,
+        "getlatestMessageGroup",
+        json!({"groupId": 999_999}),
+    )
+    .await;
+    assert_failure(&reply, json!("getlatestMessageGroup"), "Group not found");
+
+    // Unknown users; params of the wrong shape; a message the service refuses.
+    let reply = request(
+        &mut others,
+        "addUserInGroup",
+        json!({"groupId": theirs, "userId": 999_999}),
+    )
+    .await;
+    assert_failure(&reply, json!("addUserInGroup"), "User not found");
+    let reply = request(
+        &mut socket,
+        "privateMessage",
+        json!({"receiverId": 999_999, "content": "hi"}),
+    )
+    .await;
+    assert_failure(&reply, json!("privateMessage"), "User not found");
+    let reply = request(&mut socket, "newGroup", json!({"name": "no groupName"})).await;
+    assert_eq!(
+        (&reply["error"], &reply["type"]),
+        (&json!(true), &json!("newGroup")),
+        "{reply}"
+    );
+    assert!(
+        reply["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Invalid params"))
+    );
+    let reply = request(
+        &mut socket,
+        "privateMessage",
+        json!({"receiverId": other.id, "content": ""}),
+    )
+    .await;
+    assert_eq!(
+        (&reply["error"], &reply["type"]),
+        (&json!(true), &json!("privateMessage")),
+        "{reply}"
+    );
+    let reply = request(
+        &mut socket,
+        "privateMessage",
+        json!({"receiverId": owner.id, "content": "me"}),
+    )
+    .await;
+    assert_eq!(reply["error"], true, "{reply}");
+
+    // Ids given as strings are read; the socket stayed open through every error.
+    let reply = request(
+        &mut others,
+        "messageInGroup",
+        json!({"groupId": theirs.to_string(), "content": "as text"}),
+    )
+    .await;
+    assert_reply(&reply, "messageInGroup");
+    socket.expect_silence().await;
+}
+
+async fn pages_go_back_from_the_newest(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
+    let api = Api::new(&stack, 0);
+    let (alice, bob, carol) = (
+        api.account("Alice").await,
+        api.account("Bob").await,
+        api.account("Carol").await,
+    );
+    let mut socket = api.socket(&alice.token).await;
+    for n in 1..=7 {
+        let reply = request(
+            &mut socket,
+            "privateMessage",
+            json!({"receiverId": bob.id, "content": format!("m{n}")}),
+        )
+        .await;
+        assert_reply(&reply, "privateMessage");
+    }
+    let contents = |data: &Value| -> Vec<String> {
+        let items = data.as_array().expect("an array");
+        items
+            .iter()
+            .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let mut bobs = api.socket(&bob.token).await;
+    for (page, expected) in [
+        (1, vec!["m7", "m6", "m5"]),
+        (2, vec!["m4", "m3", "m2"]),
+        (3, vec!["m1"]),
+        (4, vec![]),
+    ] {
+        let params = json!({"receiverId": alice.id, "limit": 3, "page": page});
+        let reply = request(&mut bobs, "getlatestMessageDialog", params).await;
+        assert_eq!(
+            contents(&assert_reply(&reply, "getlatestMessageDialog")),
+            expected,
+            "page {page}"
+        );
+    }
+    let reply = request(
+        &mut bobs,
+        "getlatestMessageDialog",
+        json!({"receiverId": alice.id}),
+    )
+    .await;
+    assert_eq!(
+        contents(&assert_reply(&reply, "getlatestMessageDialog")).len(),
+        7
+    );
+    let reply = request(
+        &mut bobs,
+        "getlatestMessageDialog",
+        json!({"receiverId": carol.id}),
+    )
+    .await;
+    assert_eq!(
+        assert_reply(&reply, "getlatestMessageDialog"),
+        json!([]),
+        "never written to"
+    );
+    let reply = request(&mut bobs, "listLastMessage", json!({"limit": 5, "page": 0})).await;
+    let message = "Invalid params: limit and page must be positive integers";
+    assert_failure(&reply, json!("listLastMessage"), message);
+
+    // Three groups with a message each, after the dialog: two chats a page.
+    for name in ["g1", "g2", "g3"] {
+        let reply = request(&mut socket, "newGroup", json!({"groupName": name})).await;
+        let group = reply["params"]["groupId"].clone();
+        request(
+            &mut socket,
+            "messageInGroup",
+            json!({"groupId": group, "content": name}),
+        )
+        .await;
+    }
+    let mut pages = Vec::new();
+    for page in 1..=3 {
+        let reply = request(
+            &mut socket,
+            "listLastMessage",
+            json!({"limit": 2, "page": page}),
+        )
+        .await;
+        pages.push(contents(&assert_reply(&reply, "listLastMessage")));
+    }
+    assert_eq!(pages, [vec!["g3", "g2"], vec!["g1", "m7"], vec![]]);
+}
