@@ -57,6 +57,8 @@ trap drop_test_databases EXIT
 # cargo test would otherwise quietly rewrite.
 step "deployment files" scripts/check-deploy.sh
 step "cargo test" cargo test --workspace --all-targets "$@"
+# Swagger UI at /api/ in Debian's headless Chromium, no request leaving the machine.
+step "swagger ui in a browser" scripts/check-swagger-ui.sh
 
 done_list=$(printf '%s, ' "${STEPS_DONE[@]}")
 printf '\n==== all %d step(s) passed: %s\n' "${#STEPS_DONE[@]}" "${done_list%, }"
