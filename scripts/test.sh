@@ -57,6 +57,10 @@ trap drop_test_databases EXIT
 # cargo test would otherwise quietly rewrite.
 step "deployment files" scripts/check-deploy.sh
 step "cargo test" cargo test --workspace --all-targets "$@"
+# The release binaries as docker-compose.yml runs them, on loopback, with SIGTERM under traffic
+# (tests/release_smoke.rs).
+step "release build" cargo build --release --workspace --bins
+step "release smoke test" cargo test -p chat-backend --test release_smoke -- --ignored
 # Swagger UI at /api/ in Debian's headless Chromium, no request leaving the machine.
 step "swagger ui in a browser" scripts/check-swagger-ui.sh
 

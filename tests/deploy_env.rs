@@ -6,8 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
-use serde::Deserialize;
 use serde_norway::Value;
+
+#[path = "support/compose.rs"]
+mod compose;
+
+use compose::{
+    Container, binary_of, compose_containers, interpolate, is_our_image, root, text, yaml_documents,
+};
 
 /// Read by every binary besides its flags: the log filter of `service_runtime::telemetry`.
 const PROCESS_WIDE: &[&str] = &["RUST_LOG"];
@@ -22,18 +28,6 @@ fn command_of(binary: &str) -> Option<clap::Command> {
         "chat-backend" => chat_backend::Options::command(),
         _ => return None,
     })
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// One container of ours: which binary it runs and the environment it is given.
-#[derive(Debug)]
-struct Container {
-    place: String,
-    binary: String,
-    env: BTreeMap<String, String>,
 }
 
 /// What is wrong with `container`'s environment, checked against its binary's flags.
@@ -97,114 +91,6 @@ fn problems(container: &Container) -> Vec<String> {
         ));
     }
     problems
-}
-
-fn yaml_documents(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    serde_norway::Deserializer::from_str(&text)
-        .map(|document| {
-            let mut value = Value::deserialize(document)
-                .unwrap_or_else(|error| panic!("{} is not YAML: {error}", path.display()));
-            value
-                .apply_merge()
-                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-            value
-        })
-        .filter(|value| !value.is_null())
-        .collect()
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Null => String::new(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => number.to_string(),
-        other => panic!("not a scalar: {other:?}"),
-    }
-}
-
-/// `${NAME:-default}` becomes the default, and `${NAME:?message}` (a value the operator must
-/// give, such as JWT_SECRET) a stand-in long enough for any secret.
-fn interpolate(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let end = start + rest[start..].find('}').expect("an unclosed ${");
-        let expression = &rest[start + 2..end];
-        if let Some((_, default)) = expression.split_once(":-") {
-            out.push_str(default);
-        } else {
-            assert!(
-                expression.contains(":?"),
-                "${{{expression}}} has no default"
-            );
-            out.push_str("operator-supplied-value-of-at-least-32-bytes");
-        }
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The image's binary a container runs: its command's first word, or the image's default.
-fn binary_of(command: Option<&Value>) -> String {
-    let first = match command {
-        Some(Value::Sequence(words)) => words.first().map(text),
-        Some(Value::String(line)) => line.split_whitespace().next().map(str::to_owned),
-        _ => None,
-    };
-    let first = first.unwrap_or_else(|| "chat-backend".to_owned());
-    first.rsplit('/').next().unwrap_or_default().to_owned()
-}
-
-fn is_our_image(image: Option<&Value>) -> bool {
-    image
-        .and_then(Value::as_str)
-        .is_some_and(|image| image == "chat-backend" || image.starts_with("chat-backend:"))
-}
-
-fn compose_containers() -> Vec<Container> {
-    let path = root().join("docker-compose.yml");
-    let compose = yaml_documents(&path).remove(0);
-    let services = compose["services"]
-        .as_mapping()
-        .expect("docker-compose.yml has services");
-    let mut containers = Vec::new();
-    for (name, service) in services {
-        if !is_our_image(service.get("image")) {
-            continue;
-        }
-        let name = text(name);
-        assert!(
-            service.get("env_file").is_none(),
-            "{name}: use `environment:` so that this test sees every variable"
-        );
-        let mut env = BTreeMap::new();
-        match service.get("environment") {
-            Some(Value::Mapping(entries)) => {
-                for (key, value) in entries {
-                    env.insert(text(key), interpolate(&text(value)));
-                }
-            }
-            Some(Value::Sequence(entries)) => {
-                for entry in entries {
-                    let entry = text(entry);
-                    let (key, value) = entry.split_once('=').unwrap_or((&entry, ""));
-                    env.insert(key.to_owned(), interpolate(value));
-                }
-            }
-            _ => {}
-        }
-        containers.push(Container {
-            place: format!("docker-compose.yml service {name}"),
-            binary: binary_of(service.get("command")),
-            env,
-        });
-    }
-    containers
 }
 
 /// Every file under `dir` whose name ends with `suffix`.
@@ -436,7 +322,13 @@ fn kubernetes_containers() -> (Vec<Container>, Sources, BTreeSet<(String, String
                 None if named_after_binary => text(&container["name"]),
                 None => binary_of(None),
             };
-            containers.push(Container { place, binary, env });
+            let name = text(&container["name"]);
+            containers.push(Container {
+                place,
+                name,
+                binary,
+                env,
+            });
         }
     }
     (containers, sources, secret_keys_used)
@@ -506,6 +398,7 @@ fn the_checks_catch_what_they_are_for() {
     .into();
     let container = |env: &BTreeMap<String, String>| Container {
         place: "test".into(),
+        name: "chat-service".into(),
         binary: "chat-service".into(),
         env: env.clone(),
     };

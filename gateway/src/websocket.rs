@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 use axum::http::{HeaderMap, StatusCode};
 use chat_proto::presence::SessionPresence;
 
@@ -17,6 +19,37 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub const PRESENCE_TTL: Duration = Duration::from_secs(60);
 /// How often a replica refreshes its sockets' presence.
 pub const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// How long a closing socket waits for the client's close reply.
+const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
+
+/// Ends a socket: with `close`, sends the close frame and waits briefly for the client's reply,
+/// discarding what it still sends. Closing the TCP connection with unread frames in it would
+/// reset it, and a reset can make the client lose the close frame (and its code) on the way.
+pub async fn close(
+    sink: &mut SplitSink<WebSocket, Message>,
+    stream: &mut SplitStream<WebSocket>,
+    close: Option<(u16, &'static str)>,
+) {
+    let Some((code, reason)) = close else {
+        return;
+    };
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    if sink.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let reply = async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if let Message::Close(_) = frame {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, reply).await;
+}
 
 /// Refuses upgrades while draining, and browser origins outside the allowlist.
 pub fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {

@@ -3,7 +3,7 @@
 //! included, as the document's chat shows both sides. Errors answer with an error frame and the
 //! socket stays open.
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -99,13 +99,7 @@ async fn run(socket: WebSocket, state: AppState, caller: Identity, conversation_
             }
         }
     };
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        let _ = sink.send(Message::Close(Some(frame))).await;
-    }
+    websocket::close(&mut sink, &mut stream, close).await;
     state.hub.unregister(&connection);
     websocket::offline(&state, &connection).await;
     tracing::debug!(socket_id = %connection.socket_id, close = ?close.map(|c| c.0), "room socket closed");

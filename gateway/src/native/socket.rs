@@ -1,7 +1,7 @@
 //! The native WebSocket at a session's `messaging_url`: resolve the connection id, upgrade with
 //! tight buffers, then pump frames between the client, its RPC handler and its outbox.
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -94,13 +94,7 @@ async fn run(socket: WebSocket, state: AppState, identity: Identity) {
             },
         }
     };
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        let _ = sink.send(Message::Close(Some(frame))).await;
-    }
+    websocket::close(&mut sink, &mut stream, close).await;
     state.hub.unregister(&connection);
     websocket::offline(&state, &connection).await;
     tracing::debug!(socket_id = %connection.socket_id, close = ?close.map(|c| c.0), "socket closed");
