@@ -14,16 +14,18 @@
 #
 # Sizes come from the environment (defaults are the targets of issue 7, within what the
 # machine allows): IDLE_CONNECTIONS, FANOUT_GROUPS, FANOUT_MEMBERS, FANOUT_RATE,
-# FANOUT_DURATION, SEND_SENDERS, SEND_RATE, SEND_DURATION, RECONNECT_GROUPS,
+# FANOUT_DURATION, SEND_SENDERS, SEND_PER_GROUP, SEND_RATE, SEND_DURATION, RECONNECT_GROUPS,
 # RECONNECT_MEMBERS, RECONNECT_MESSAGES. Postgres: PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
 # postgres) and BENCH_DATABASE (chat_bench, dropped and created afresh for each mode); Redis:
 # BENCH_REDIS_URL (redis://127.0.0.1:6379) under a key prefix of its own. Reports go to
-# OUT (target/bench-results), as text and JSON, with the servers' logs.
+# OUT (target/bench-results), as text and JSON, with the servers' logs and the CPU seconds
+# each process used during each scenario.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$ROOT/target/release}
 OUT=${OUT:-$ROOT/target/bench-results}
+LABEL=${LABEL:-} # appended to the names of the report files
 MODES=${1:-all}
 shift || true
 SCENARIOS=${*:-idle fanout send reconnect}
@@ -36,6 +38,7 @@ FANOUT_DURATION=${FANOUT_DURATION:-10}
 SEND_SENDERS=${SEND_SENDERS:-200}
 SEND_RATE=${SEND_RATE:-10000}
 SEND_DURATION=${SEND_DURATION:-10}
+SEND_PER_GROUP=${SEND_PER_GROUP:-1}
 RECONNECT_GROUPS=${RECONNECT_GROUPS:-100}
 RECONNECT_MEMBERS=${RECONNECT_MEMBERS:-10}
 RECONNECT_MESSAGES=${RECONNECT_MESSAGES:-20}
@@ -54,6 +57,7 @@ ulimit -n "$(ulimit -Hn)"
 mkdir -p "$OUT/logs"
 
 PIDS=()
+NAMES=()
 stop_all() {
     local pid
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -62,8 +66,26 @@ stop_all() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     PIDS=()
+    NAMES=()
 }
 trap stop_all EXIT
+
+# CPU seconds (user + system) used so far by a process, or by all processes of a name.
+cpu_of_pid() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_of_name() {
+    local total=0 pid
+    for pid in $(pgrep -x "$1"); do total=$(echo "$total + $(cpu_of_pid "$pid")" | bc); done
+    echo "$total"
+}
+cpu_snapshot() { # "name=seconds ..." for our servers, Postgres and Redis
+    local i line=""
+    for i in "${!PIDS[@]}"; do line+="${NAMES[$i]}=$(cpu_of_pid "${PIDS[$i]}") "; done
+    echo "$line postgres=$(cpu_of_name postgres) redis=$(cpu_of_name redis-server)"
+}
+cpu_delta() { # before after: what each used in between
+    paste -d' ' <(tr ' ' '\n' <<<"$1" | grep =) <(tr ' ' '\n' <<<"$2" | grep =) |
+        awk -F'[= ]' '{ printf "%s %.1f s  ", $1, $4 - $2 } END { print "" }'
+}
 
 wait_for_port() {
     local port=$1
@@ -80,6 +102,7 @@ start() { # name port command...
     shift 2
     RUST_LOG=${RUST_LOG:-warn} "$@" >"$OUT/logs/$MODE-$name.log" 2>&1 &
     PIDS+=($!)
+    NAMES+=("$name")
     LAST_PID=$!
     wait_for_port "$port"
 }
@@ -133,7 +156,7 @@ scenario_args() {
     # Idle connections are held by one gateway: the first.
     idle) echo "${GATEWAYS[*]:0:2} idle --connections $IDLE_CONNECTIONS --per-user 100 --hold 20 --gateway-pid $GATEWAY_PID" ;;
     fanout) echo "${GATEWAYS[*]} fanout --groups $FANOUT_GROUPS --members $FANOUT_MEMBERS --rate $FANOUT_RATE --duration $FANOUT_DURATION" ;;
-    send) echo "${GATEWAYS[*]} send --senders $SEND_SENDERS --rate $SEND_RATE --duration $SEND_DURATION" ;;
+    send) echo "${GATEWAYS[*]} send --senders $SEND_SENDERS --per-group $SEND_PER_GROUP --rate $SEND_RATE --duration $SEND_DURATION" ;;
     reconnect) echo "${GATEWAYS[*]} reconnect --groups $RECONNECT_GROUPS --members $RECONNECT_MEMBERS --messages $RECONNECT_MESSAGES" ;;
     *) echo "unknown scenario $1" >&2; exit 2 ;;
     esac
@@ -145,10 +168,17 @@ run_mode() {
     start_mode
     local scenario status=0
     for scenario in $SCENARIOS; do
+        local before
+        before=$(cpu_snapshot)
+        local timer=()
+        [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -a -o "$OUT/logs/$MODE-$scenario$LABEL.bench.log"
+            -f "  chat-bench used %U s user + %S s system CPU")
         # shellcheck disable=SC2046
-        "$BIN/chat-bench" --json-out "$OUT/$MODE-$scenario.json" $(scenario_args "$scenario") \
-            2>"$OUT/logs/$MODE-$scenario.bench.log" | tee "$OUT/$MODE-$scenario.txt" || status=1
-        grep -v '^chat-bench:' "$OUT/logs/$MODE-$scenario.bench.log" | tail -n 3 || true
+        "${timer[@]}" "$BIN/chat-bench" --json-out "$OUT/$MODE-$scenario$LABEL.json" $(scenario_args "$scenario") \
+            2>"$OUT/logs/$MODE-$scenario$LABEL.bench.log" | tee "$OUT/$MODE-$scenario$LABEL.txt" || status=1
+        echo "  CPU seconds during the run: $(cpu_delta "$before" "$(cpu_snapshot)")" |
+            tee -a "$OUT/$MODE-$scenario$LABEL.txt"
+        grep -v '^chat-bench:' "$OUT/logs/$MODE-$scenario$LABEL.bench.log" | tail -n 3 | tee -a "$OUT/$MODE-$scenario$LABEL.txt" || true
     done
     stop_all
     return $status

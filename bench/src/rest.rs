@@ -22,6 +22,8 @@ pub struct Api {
 }
 
 const PASSWORD: &str = "bench-password";
+/// Attempts after a 503 before setup gives up.
+const RETRIES: u32 = 3;
 
 impl Api {
     pub fn new() -> anyhow::Result<Self> {
@@ -40,20 +42,32 @@ impl Api {
         body: Value,
     ) -> anyhow::Result<Value> {
         let url = gateway.join(path)?;
-        let mut request = self.http.post(url.clone()).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+        let mut attempt = 0;
+        loop {
+            let mut request = self.http.post(url.clone()).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?;
+            let status = response.status();
+            let text = response.text().await?;
+            // A gateway that cannot reach a service for a moment says 503: try again, a few
+            // times, and say so.
+            if status == reqwest::StatusCode::SERVICE_UNAVAILABLE && attempt < RETRIES {
+                attempt += 1;
+                eprintln!("chat-bench: POST {url}: 503, retry {attempt} of {RETRIES}: {text}");
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                continue;
+            }
+            if !status.is_success() {
+                bail!("POST {url}: {status}: {text}");
+            }
+            return serde_json::from_str(&text)
+                .with_context(|| format!("POST {url}: not JSON: {text}"));
         }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("POST {url}"))?;
-        let status = response.status();
-        let text = response.text().await?;
-        if !status.is_success() {
-            bail!("POST {url}: {status}: {text}");
-        }
-        serde_json::from_str(&text).with_context(|| format!("POST {url}: not JSON: {text}"))
     }
 
     /// Registers `username` and logs in.

@@ -54,44 +54,27 @@ pub async fn run(env: &Env, args: &IdleArgs) -> anyhow::Result<Report> {
         .collect();
     let urls = setup::sessions(env, wanted).await?;
 
-    let rss_before = args.gateway_pid.map(system::rss_kib).transpose()?;
+    let rss = || args.gateway_pid.map(system::rss_kib).transpose();
+    let rss_before = rss()?;
     let client_before = system::own_rss_kib()?;
-    let started = Instant::now();
-    let attempts = setup::parallel(urls.iter().collect(), concurrency, |url| async move {
-        let opened = Instant::now();
-        let source = env.sources.pick(&crate::target::socket_address(url)?);
-        let result = socket::open(url, source).await;
-        anyhow::Ok((result, opened.elapsed()))
-    })
-    .await?;
-    let connect_time = started.elapsed();
-    let mut sockets: Vec<Ws> = Vec::with_capacity(connections);
-    let mut latency = Latency::new();
-    let mut failures = 0u64;
-    let mut first_failure = None;
-    for (result, took) in attempts {
-        match result {
-            Ok(ws) => {
-                latency.record_duration(took);
-                sockets.push(ws);
-            }
-            Err(error) => {
-                failures += 1;
-                first_failure.get_or_insert(format!("{error:#}"));
-            }
-        }
-    }
+    let half = connections / 2;
+    let mut opened = Opened::default();
+    opened.open(env, &urls[..half], concurrency).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_half = rss()?;
+    let at_half = opened.sockets.len();
+    opened.open(env, &urls[half..], concurrency).await?;
     eprintln!(
         "chat-bench: {} sockets open in {:.1} s; holding them {:.0} s",
-        sockets.len(),
-        connect_time.as_secs_f64(),
+        opened.sockets.len(),
+        opened.took.as_secs_f64(),
         hold.as_secs_f64()
     );
     tokio::time::sleep(hold).await;
-    let rss_after = args.gateway_pid.map(system::rss_kib).transpose()?;
+    let rss_after = rss()?;
     let client_after = system::own_rss_kib()?;
-    let open = sockets.len();
-    drop(sockets);
+    let open = opened.sockets.len();
+    drop(std::mem::take(&mut opened.sockets));
 
     let parameters = json!({
         "connections": connections,
@@ -102,26 +85,72 @@ pub async fn run(env: &Env, args: &IdleArgs) -> anyhow::Result<Report> {
     });
     let mut report = Report::new("idle", env.targets(), parameters);
     report.figure("connections open", open as f64, "");
-    report.figure("connect time", connect_time.as_secs_f64(), "s");
+    report.figure("connect time", opened.took.as_secs_f64(), "s");
     report.figure(
         "connect rate",
-        open as f64 / connect_time.as_secs_f64(),
+        open as f64 / opened.took.as_secs_f64(),
         "conn/s",
     );
-    report.latency("connect + first pong", latency.summary());
-    if let (Some(before), Some(after)) = (rss_before, rss_after) {
+    report.latency("connect + first pong", opened.latency.summary());
+    if let (Some(before), Some(half), Some(after)) = (rss_before, rss_half, rss_after) {
         report.figure("gateway RSS before", before as f64 / 1024.0, "MiB");
+        report.figure("gateway RSS at half", half as f64 / 1024.0, "MiB");
         report.figure("gateway RSS after", after as f64 / 1024.0, "MiB");
         let per_connection = after.saturating_sub(before) as f64 / open.max(1) as f64;
         report.figure("gateway memory/connection", per_connection, "KiB");
+        // The second half alone: what one more connection costs, whatever the baseline did.
+        let marginal = after.saturating_sub(half) as f64 / (open - at_half).max(1) as f64;
+        report.figure("gateway marginal/connection", marginal, "KiB");
     } else {
         report.note("no --gateway-pid: gateway memory not measured");
     }
     let client = client_after.saturating_sub(client_before) as f64 / open.max(1) as f64;
     report.figure("tool memory/connection", client, "KiB");
-    report.check("failed connections", failures, 0);
-    if let Some(failure) = first_failure {
+    report.check("failed connections", opened.failures, 0);
+    if let Some(failure) = opened.first_failure {
         report.note(format!("first failure: {failure}"));
     }
     Ok(report)
+}
+
+/// The sockets opened so far, and how opening them went.
+#[derive(Default)]
+struct Opened {
+    sockets: Vec<Ws>,
+    latency: Latency,
+    took: Duration,
+    failures: u64,
+    first_failure: Option<String>,
+}
+
+impl Opened {
+    async fn open(
+        &mut self,
+        env: &Env,
+        urls: &[reqwest::Url],
+        concurrency: usize,
+    ) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let attempts = setup::parallel(urls.iter().collect(), concurrency, |url| async move {
+            let opened = Instant::now();
+            let source = env.sources.pick(&crate::target::socket_address(url)?);
+            let result = socket::open(url, source).await;
+            anyhow::Ok((result, opened.elapsed()))
+        })
+        .await?;
+        self.took += started.elapsed();
+        for (result, took) in attempts {
+            match result {
+                Ok(ws) => {
+                    self.latency.record_duration(took);
+                    self.sockets.push(ws);
+                }
+                Err(error) => {
+                    self.failures += 1;
+                    self.first_failure.get_or_insert(format!("{error:#}"));
+                }
+            }
+        }
+        Ok(())
+    }
 }

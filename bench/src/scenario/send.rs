@@ -28,8 +28,9 @@ pub struct SendArgs {
     /// Bytes of message text.
     #[arg(long, default_value_t = 64)]
     pub size: usize,
-    /// Seconds to wait after the last send for acknowledgements.
-    #[arg(long, default_value_t = 10.0)]
+    /// Most seconds to wait after the last send for acknowledgements (the wait ends sooner
+    /// once everything has arrived, or after 5 s without progress).
+    #[arg(long, default_value_t = 60.0)]
     pub drain: f64,
 }
 

@@ -145,14 +145,15 @@ pub async fn run(env: &Env, plan: &Plan) -> anyhow::Result<Outcome> {
     }
     outcome.sent = counters.sent.load(Ordering::Relaxed);
     let deadline = tokio::time::Instant::now() + plan.drain;
-    wait_until(deadline, || {
-        counters.acked.load(Ordering::Relaxed) >= outcome.sent
-    })
-    .await;
-    let expected = counters.acked.load(Ordering::Relaxed) * (plan.members as u64 - 1);
-    wait_until(deadline, || {
-        counters.delivered.load(Ordering::Relaxed) >= expected
-    })
+    let acked = || counters.acked.load(Ordering::Relaxed);
+    let delivered = || counters.delivered.load(Ordering::Relaxed);
+    settle(deadline, || acked() >= outcome.sent, acked).await;
+    let expected = acked() * (plan.members as u64 - 1);
+    settle(
+        deadline,
+        || delivered() >= expected,
+        || acked() + delivered(),
+    )
     .await;
     let _ = stop.send(true);
 
@@ -164,9 +165,25 @@ pub async fn run(env: &Env, plan: &Plan) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-async fn wait_until(deadline: tokio::time::Instant, done: impl Fn() -> bool) {
-    while !done() && tokio::time::Instant::now() < deadline {
+/// How long the drain waits without any progress before it gives up.
+const QUIET: Duration = Duration::from_secs(5);
+
+/// Waits until `done`, the deadline, or `progress` standing still for [`QUIET`]: an overloaded
+/// server still working through its backlog is waited for, a stalled one is not.
+async fn settle(
+    deadline: tokio::time::Instant,
+    done: impl Fn() -> bool,
+    progress: impl Fn() -> u64,
+) {
+    let mut last = progress();
+    let mut moved = tokio::time::Instant::now();
+    while !done() && tokio::time::Instant::now() < deadline && moved.elapsed() < QUIET {
         tokio::time::sleep(Duration::from_millis(10)).await;
+        let now = progress();
+        if now != last {
+            last = now;
+            moved = tokio::time::Instant::now();
+        }
     }
 }
 
