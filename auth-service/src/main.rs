@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use auth_service::Config;
 use clap::Parser;
 
@@ -23,9 +22,7 @@ async fn start(config: Config) -> anyhow::Result<()> {
     if config.migrate_only {
         return auth_service::migrate(&config).await;
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener = service_runtime::listener::bind(config.listen)?;
     tracing::info!(address = %listener.local_addr()?, "auth service listening");
     auth_service::run(config, listener, service_runtime::shutdown::signal()).await
 }

@@ -9,7 +9,7 @@ async fn main() -> anyhow::Result<()> {
     if config.migrate_only {
         return chat_service::migrate(&config).await;
     }
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = service_runtime::listener::bind(config.listen)?;
     tracing::info!(address = %listener.local_addr()?, "chat-service listening");
     chat_service::run(config, listener, service_runtime::shutdown::signal()).await
 }

@@ -116,6 +116,13 @@ pub async fn serve(
     let state = AppState::new(services, fanout, options);
     let heartbeat = tokio::spawn(heartbeat(state.clone()));
     let draining = state.clone();
+    // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold small event frames back
+    // for tens of milliseconds.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(async move {
             shutdown.await;

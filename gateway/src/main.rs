@@ -6,7 +6,7 @@ use clap::Parser;
 async fn main() -> anyhow::Result<()> {
     let config = gateway::Config::parse();
     service_runtime::telemetry::init(config.log_format == "json");
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = service_runtime::listener::bind(config.listen)?;
     tracing::info!(address = %listener.local_addr()?, "gateway listening");
     gateway::run(config, listener, service_runtime::shutdown::signal()).await
 }
