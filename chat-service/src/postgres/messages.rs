@@ -1,7 +1,7 @@
 //! Messages in Postgres: sending (seq from the conversation's counter row), history, receipts.
 
 use chat_proto::chat::{Message, MessagePage, ReceiptResponse, SendMessageResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
@@ -14,44 +14,35 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     let mut tx = pool.begin().await?;
     // Taking the counter row's lock first serializes the conversation's senders, so a retry
     // with the same client message id sees the first attempt's committed row below. Membership
-    // changes lock the same row, so the check after it sees a removal committed while we waited.
-    let counter: Option<(i64, i64, String)> = sqlx::query_as(
-        "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 \
-         RETURNING last_seq, number, kind",
+    // changes lock the same row, so the member list read after it sees a removal committed while
+    // we waited. The time is read under the lock too, so times follow `seq`.
+    let counter: Option<(i64, i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "UPDATE conversations SET last_seq = last_seq + 1, updated_at = clock_timestamp() \
+         WHERE id = $1 AND deleted_at IS NULL RETURNING last_seq, number, kind, updated_at",
     )
     .bind(new.conversation)
     .fetch_optional(&mut *tx)
     .await?;
-    ensure_member(&mut tx, new.sender, new.conversation).await?;
-    let (seq, conversation_number, kind) = counter.ok_or(ChatError::ConversationNotFound)?;
+    let (seq, conversation_number, kind, now) = counter.ok_or(ChatError::ConversationNotFound)?;
     let conversation_kind = i32::from(kind_from_name(&kind));
-    if let Some(client_id) = &new.client_message_id {
-        let existing = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE conversation_id = $1 AND sender_id = $2 AND client_message_id = $3"
-        ))
-        .bind(new.conversation)
-        .bind(new.sender)
-        .bind(client_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = existing {
-            let original = message(&row)?;
-            let members = member_ids(&mut *tx, new.conversation).await?;
-            tx.rollback().await?;
-            return Ok(SendMessageResponse {
-                message: Some(original),
-                duplicate: true,
-                member_ids: members,
-                conversation_kind,
-            });
-        }
+    let members = member_ids(&mut *tx, new.conversation).await?;
+    let sender = new.sender.to_string();
+    if !members.contains(&sender) {
+        return Err(ChatError::NotAMember);
     }
-    let now = Utc::now();
-    let row = sqlx::query(&format!(
-        "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
-         signature, created_at, sender_number, conversation_number) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {MESSAGE_COLUMNS}"
+    // One round trip stores the message and moves the sender's watermarks (they have seen their
+    // own message); a client message id already used stores nothing.
+    let inserted = sqlx::query(&format!(
+        "WITH inserted AS ( \
+             INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
+             signature, created_at, sender_number, conversation_number) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT ON CONSTRAINT messages_client_id_unique DO NOTHING \
+             RETURNING {MESSAGE_COLUMNS}), \
+         seen AS ( \
+             UPDATE members SET last_delivered_seq = $3, last_read_seq = $3 \
+             WHERE conversation_id = $2 AND user_id = $4 AND EXISTS (SELECT 1 FROM inserted)) \
+         SELECT * FROM inserted"
     ))
     .bind(Uuid::new_v4())
     .bind(new.conversation)
@@ -63,29 +54,33 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     .bind(now)
     .bind(new.sender_number)
     .bind(conversation_number)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    let stored = message(&row)?;
-    // The sender has seen their own message.
-    sqlx::query(
-        "UPDATE members SET last_delivered_seq = $3, last_read_seq = $3 \
-         WHERE conversation_id = $1 AND user_id = $2",
-    )
+    if let Some(row) = inserted {
+        let stored = message(&row)?;
+        tx.commit().await?;
+        return Ok(SendMessageResponse {
+            message: Some(stored),
+            duplicate: false,
+            member_ids: members,
+            conversation_kind,
+        });
+    }
+    // A retry: answer with the original, and give back the seq this attempt took.
+    let existing = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages \
+         WHERE conversation_id = $1 AND sender_id = $2 AND client_message_id = $3"
+    ))
     .bind(new.conversation)
     .bind(new.sender)
-    .bind(seq)
-    .execute(&mut *tx)
+    .bind(&new.client_message_id)
+    .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = $1")
-        .bind(new.conversation)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    let members = member_ids(&mut *tx, new.conversation).await?;
-    tx.commit().await?;
+    let original = message(&existing)?;
+    tx.rollback().await?;
     Ok(SendMessageResponse {
-        message: Some(stored),
-        duplicate: false,
+        message: Some(original),
+        duplicate: true,
         member_ids: members,
         conversation_kind,
     })
