@@ -36,15 +36,15 @@ pub async fn hash(password: String) -> Result<String, AuthError> {
 
 /// Whether `password` matches the stored PHC string; a malformed hash is an internal error.
 pub async fn verify(password: String, phc: String) -> Result<bool, AuthError> {
-    hashing(move || {
-        match Argon2::default().verify_password(password.as_bytes(), phc.as_str()) {
+    hashing(
+        move || match Argon2::default().verify_password(password.as_bytes(), phc.as_str()) {
             Ok(()) => Ok(true),
             Err(HashError::PasswordInvalid) => Ok(false),
             Err(error) => Err(AuthError::internal(format!(
                 "cannot verify a password: {error}"
             ))),
-        }
-    })
+        },
+    )
     .await
 }
 

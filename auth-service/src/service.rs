@@ -122,7 +122,7 @@ impl<S: AuthStore> Auth for AuthService<S> {
             return Err(AuthError::WrongCredentials.into());
         }
         self.limiter.clear(&limit_key);
-        let token = self.tokens.issue(credentials.user.id)?;
+        let token = self.tokens.issue_for(&credentials.user)?;
         Ok(Response::new(proto::LoginResponse {
             access_token: token.token,
             expires_at_ms: i64::try_from(token.expires_at.saturating_mul(1000)).unwrap_or(i64::MAX),

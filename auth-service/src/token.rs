@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::AuthError;
+use crate::model::User;
 
 /// How access tokens are signed and what they claim.
 #[derive(Clone)]
@@ -35,11 +36,18 @@ impl fmt::Debug for TokenSettings {
 }
 
 /// What an access token says. `user_id` repeats `sub` because the native dialect's clients read
-/// it from the payload.
+/// it from the payload; `id`, `email` and `firstName` are the user as the messenger dialect's
+/// clients read them (its document's tokens carry them). Only `sub` is trusted.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
     user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, rename = "firstName", skip_serializing_if = "Option::is_none")]
+    first_name: Option<String>,
     exp: u64,
     iat: u64,
     iss: String,
@@ -77,10 +85,22 @@ impl Tokens {
     }
 
     pub fn issue(&self, user_id: Uuid) -> Result<AccessToken, AuthError> {
+        self.sign(user_id, None)
+    }
+
+    /// A token that also names the user: their number, email and first name.
+    pub fn issue_for(&self, user: &User) -> Result<AccessToken, AuthError> {
+        self.sign(user.id, Some(user))
+    }
+
+    fn sign(&self, user_id: Uuid, user: Option<&User>) -> Result<AccessToken, AuthError> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             user_id: user_id.to_string(),
+            id: user.map(|u| u.number),
+            email: user.and_then(|u| u.email.clone()),
+            first_name: user.map(|u| u.first_name.clone()),
             exp: now + self.settings.ttl.as_secs(),
             iat: now,
             iss: self.settings.issuer.clone(),

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
 use axum::http::{HeaderMap, StatusCode};
 use chat_proto::presence::SessionPresence;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 
 use crate::error::ApiError;
 use crate::hub::{Connection, close_code};

@@ -7,11 +7,12 @@ use chat_proto::auth::{
 };
 use tonic::Code;
 
-use crate::helpers::{Backend, assert_error, login, register, spawn_auth};
+use crate::helpers::{AUDIENCE, Backend, SECRET, assert_error, login, register, spawn_auth};
 
 crate::helpers::backend_tests!(
     an_update_changes_the_fields_given_after_checking_them,
     a_deleted_user_can_no_longer_sign_in,
+    a_token_names_its_user_as_the_messenger_reads_it,
 );
 
 fn update(user_id: &str) -> UpdateUserRequest {
@@ -116,4 +117,30 @@ async fn a_deleted_user_can_no_longer_sign_in(backend: Backend) {
     );
     // The username and email are free for someone new.
     register(&mut auth.client, "alice", "alice@example.com").await;
+}
+
+async fn a_token_names_its_user_as_the_messenger_reads_it(backend: Backend) {
+    let mut auth = spawn_auth(backend).await;
+    let alice = register(&mut auth.client, "alice", "alice@example.com").await;
+    let token = login(&mut auth.client, "alice").await;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&[AUDIENCE]);
+    let key = jsonwebtoken::DecodingKey::from_secret(SECRET);
+    let claims = jsonwebtoken::decode::<Named>(&token, &key, &validation)
+        .expect("a token of ours")
+        .claims;
+    assert_eq!((claims.sub, claims.id), (alice.id, alice.number));
+    assert_eq!(
+        (claims.email.as_str(), claims.first_name.as_str()),
+        ("alice@example.com", "Test")
+    );
+}
+
+#[derive(serde::Deserialize)]
+struct Named {
+    sub: String,
+    id: i64,
+    email: String,
+    #[serde(rename = "firstName")]
+    first_name: String,
 }

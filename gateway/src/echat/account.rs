@@ -163,16 +163,3 @@ pub async fn search_users(
     let users: Vec<UserJson> = found.users.iter().map(UserJson::from).collect();
     Ok(Json(json!(users)))
 }
-
-#[utoipa::path(get, path = "/v1/users/", tag = "echat",
-    summary = "Users whose login contains q (the same as /v1/users)",
-    security(("session_id" = [])), params(Search),
-    responses((status = 200, body = Vec<UserJson>), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
-pub async fn search_users_slash(
-    state: State<AppState>,
-    caller: Caller,
-    query: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, EchatError> {
-    search_users(state, caller, query).await
-}

@@ -5,6 +5,7 @@
 //! `docs/echat-api.md`.
 
 mod account;
+mod aliases;
 mod chat;
 mod error;
 mod history;
@@ -28,9 +29,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::logout))
         .routes(routes!(account::info))
         .routes(routes!(account::search_users))
-        .routes(routes!(account::search_users_slash))
+        .routes(routes!(aliases::search_users_slash))
         .routes(routes!(rooms::list_rooms, rooms::create_room))
-        .routes(routes!(rooms::list_rooms_slash, rooms::create_room_slash))
+        .routes(routes!(
+            aliases::list_rooms_slash,
+            aliases::create_room_slash
+        ))
         .routes(routes!(rooms::get_room))
         .routes(routes!(history::list_messages))
         .routes(routes!(chat::upgrade))

@@ -149,29 +149,6 @@ pub async fn get_room(
     Ok(Json(room(&conversation, &users, &caller.user_id)))
 }
 
-#[utoipa::path(get, path = "/v1/rooms/", tag = "echat",
-    summary = "The caller's rooms (the same as /v1/rooms)", security(("session_id" = [])),
-    responses((status = 200, body = Vec<RoomJson>), (status = 401, body = crate::native::schema::ErrorJson)))]
-pub async fn list_rooms_slash(
-    state: State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<RoomJson>>, EchatError> {
-    list_rooms(state, caller).await
-}
-
-#[utoipa::path(post, path = "/v1/rooms/", tag = "echat",
-    summary = "Create a room (the same as POST /v1/rooms)",
-    security(("session_id" = [])), request_body = NewRoom,
-    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
-pub async fn create_room_slash(
-    state: State<AppState>,
-    caller: Caller,
-    body: EchatJson<NewRoom>,
-) -> Result<Json<RoomJson>, EchatError> {
-    create_room(state, caller, body).await
-}
-
 /// The conversation numbered `room_id`, if the caller is one of its members.
 pub async fn member_room(
     state: &AppState,

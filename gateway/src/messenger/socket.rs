@@ -4,7 +4,7 @@
 //! upgrade says where the API and its documentation are.
 
 use axum::Json;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -128,13 +128,7 @@ async fn run(socket: WebSocket, state: AppState, identity: Identity) {
             }
         }
     };
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        let _ = sink.send(Message::Close(Some(frame))).await;
-    }
+    websocket::close(&mut sink, &mut stream, close).await;
     state.hub.unregister(&connection);
     websocket::offline(&state, &connection).await;
     tracing::debug!(socket_id = %connection.socket_id, close = ?close.map(|c| c.0), "messenger socket closed");

@@ -35,6 +35,7 @@ mod messenger;
 mod messenger_client;
 mod messenger_errors;
 mod messenger_native;
+mod messenger_paging;
 mod messenger_users;
 mod observability;
 mod openapi;

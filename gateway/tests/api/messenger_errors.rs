@@ -1,5 +1,5 @@
-//! The messenger socket's refusals: 401 before the upgrade without a valid token, the error
-//! shape for requests that cannot be carried out, and paging.
+//! The messenger socket's refusals: 401 before the upgrade without a valid token, and the error
+//! shape for requests that cannot be carried out.
 
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -12,7 +12,6 @@ use crate::messenger_client::{Api, assert_failure, assert_reply, request};
 backend_tests!(
     a_missing_or_bad_token_is_refused_before_the_upgrade,
     bad_requests_answer_in_the_documents_error_shape,
-    pages_go_back_from_the_newest,
 );
 
 /// The token of the document's own example, which no server of ours signed.
@@ -174,93 +173,4 @@ async fn bad_requests_answer_in_the_documents_error_shape(backend: Backend) {
     .await;
     assert_reply(&reply, "messageInGroup");
     socket.expect_silence().await;
-}
-
-async fn pages_go_back_from_the_newest(backend: Backend) {
-    let stack = spawn_stack(backend, 1).await;
-    let api = Api::new(&stack, 0);
-    let (alice, bob, carol) = (
-        api.account("Alice").await,
-        api.account("Bob").await,
-        api.account("Carol").await,
-    );
-    let mut socket = api.socket(&alice.token).await;
-    for n in 1..=7 {
-        let reply = request(
-            &mut socket,
-            "privateMessage",
-            json!({"receiverId": bob.id, "content": format!("m{n}")}),
-        )
-        .await;
-        assert_reply(&reply, "privateMessage");
-    }
-    let contents = |data: &Value| -> Vec<String> {
-        let items = data.as_array().expect("an array");
-        items
-            .iter()
-            .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    };
-    let mut bobs = api.socket(&bob.token).await;
-    for (page, expected) in [
-        (1, vec!["m7", "m6", "m5"]),
-        (2, vec!["m4", "m3", "m2"]),
-        (3, vec!["m1"]),
-        (4, vec![]),
-    ] {
-        let params = json!({"receiverId": alice.id, "limit": 3, "page": page});
-        let reply = request(&mut bobs, "getlatestMessageDialog", params).await;
-        assert_eq!(
-            contents(&assert_reply(&reply, "getlatestMessageDialog")),
-            expected,
-            "page {page}"
-        );
-    }
-    let reply = request(
-        &mut bobs,
-        "getlatestMessageDialog",
-        json!({"receiverId": alice.id}),
-    )
-    .await;
-    assert_eq!(
-        contents(&assert_reply(&reply, "getlatestMessageDialog")).len(),
-        7
-    );
-    let reply = request(
-        &mut bobs,
-        "getlatestMessageDialog",
-        json!({"receiverId": carol.id}),
-    )
-    .await;
-    assert_eq!(
-        assert_reply(&reply, "getlatestMessageDialog"),
-        json!([]),
-        "never written to"
-    );
-    let reply = request(&mut bobs, "listLastMessage", json!({"limit": 5, "page": 0})).await;
-    let message = "Invalid params: limit and page must be positive integers";
-    assert_failure(&reply, json!("listLastMessage"), message);
-
-    // Three groups with a message each, after the dialog: two chats a page.
-    for name in ["g1", "g2", "g3"] {
-        let reply = request(&mut socket, "newGroup", json!({"groupName": name})).await;
-        let group = reply["params"]["groupId"].clone();
-        request(
-            &mut socket,
-            "messageInGroup",
-            json!({"groupId": group, "content": name}),
-        )
-        .await;
-    }
-    let mut pages = Vec::new();
-    for page in 1..=3 {
-        let reply = request(
-            &mut socket,
-            "listLastMessage",
-            json!({"limit": 2, "page": page}),
-        )
-        .await;
-        pages.push(contents(&assert_reply(&reply, "listLastMessage")));
-    }
-    assert_eq!(pages, [vec!["g3", "g2"], vec!["g1", "m7"], vec![]]);
 }

@@ -1,0 +1,50 @@
+//! The document's paths with a trailing slash (`/v1/users/`, `/v1/rooms/`), which its examples
+//! use beside the plain ones: the same handlers, each documented as its own operation.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde_json::Value;
+
+use super::account::{Search, search_users};
+use super::error::EchatError;
+use super::json::EchatJson;
+use super::render::{RoomJson, UserJson};
+use super::rooms::{NewRoom, create_room, list_rooms};
+use super::session::Caller;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/v1/users/", tag = "echat",
+    summary = "Users whose login contains q (the same as /v1/users)",
+    security(("session_id" = [])), params(Search),
+    responses((status = 200, body = Vec<UserJson>), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
+pub async fn search_users_slash(
+    state: State<AppState>,
+    caller: Caller,
+    query: Result<Query<Search>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, EchatError> {
+    search_users(state, caller, query).await
+}
+
+#[utoipa::path(get, path = "/v1/rooms/", tag = "echat",
+    summary = "The caller's rooms (the same as /v1/rooms)", security(("session_id" = [])),
+    responses((status = 200, body = Vec<RoomJson>), (status = 401, body = crate::native::schema::ErrorJson)))]
+pub async fn list_rooms_slash(
+    state: State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<RoomJson>>, EchatError> {
+    list_rooms(state, caller).await
+}
+
+#[utoipa::path(post, path = "/v1/rooms/", tag = "echat",
+    summary = "Create a room (the same as POST /v1/rooms)",
+    security(("session_id" = [])), request_body = NewRoom,
+    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
+        (status = 422, body = crate::native::schema::ErrorJson)))]
+pub async fn create_room_slash(
+    state: State<AppState>,
+    caller: Caller,
+    body: EchatJson<NewRoom>,
+) -> Result<Json<RoomJson>, EchatError> {
+    create_room(state, caller, body).await
+}
