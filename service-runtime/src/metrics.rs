@@ -28,7 +28,9 @@ pub fn install() -> PrometheusHandle {
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_err() {
-                tracing::warn!("a metrics recorder was already installed; /metrics shows this one's");
+                tracing::warn!(
+                    "a metrics recorder was already installed; /metrics shows this one's"
+                );
             }
             handle
         })
