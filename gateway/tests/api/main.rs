@@ -25,6 +25,7 @@ macro_rules! backend_tests {
 }
 
 mod access;
+mod bus;
 mod catch_up;
 mod echat;
 mod echat_client;
