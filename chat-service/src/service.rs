@@ -45,6 +45,15 @@ fn time(ms: i64, what: &str) -> Result<Option<DateTime<Utc>>, ChatError> {
     }
 }
 
+/// The actor, group and user of a join or leave.
+fn membership(r: MembershipRequest) -> Result<(Uuid, Uuid, Uuid), ChatError> {
+    Ok((
+        id(&r.actor_id, "actor_id")?,
+        id(&r.conversation_id, "conversation_id")?,
+        id(&r.user_id, "user_id")?,
+    ))
+}
+
 fn positive(value: i64) -> Option<i64> {
     (value > 0).then_some(value)
 }
@@ -102,15 +111,8 @@ impl<S: ChatStore> Chat for ChatService<S> {
         &self,
         request: Request<MembershipRequest>,
     ) -> Result<Response<MembershipChange>, Status> {
-        let r = request.into_inner();
-        let change = self
-            .store
-            .join_group(
-                id(&r.actor_id, "actor_id")?,
-                id(&r.conversation_id, "conversation_id")?,
-                id(&r.user_id, "user_id")?,
-            )
-            .await?;
+        let (actor, conversation, user) = membership(request.into_inner())?;
+        let change = self.store.join_group(actor, conversation, user).await?;
         Ok(Response::new(change))
     }
 
@@ -118,15 +120,8 @@ impl<S: ChatStore> Chat for ChatService<S> {
         &self,
         request: Request<MembershipRequest>,
     ) -> Result<Response<MembershipChange>, Status> {
-        let r = request.into_inner();
-        let change = self
-            .store
-            .leave_group(
-                id(&r.actor_id, "actor_id")?,
-                id(&r.conversation_id, "conversation_id")?,
-                id(&r.user_id, "user_id")?,
-            )
-            .await?;
+        let (actor, conversation, user) = membership(request.into_inner())?;
+        let change = self.store.leave_group(actor, conversation, user).await?;
         Ok(Response::new(change))
     }
 
