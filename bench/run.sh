@@ -131,10 +131,11 @@ start_mode() { # sets GATEWAYS (--gateway flags) and GATEWAY_PID
         fresh_database
         start auth "$AUTH_PORT" env LISTEN_ADDR="127.0.0.1:$AUTH_PORT" DATABASE_URL="$DATABASE_URL" \
             JWT_SECRET="$secret" "$BIN/auth-service"
-        start chat "$CHAT_PORT" env LISTEN_ADDR="127.0.0.1:$CHAT_PORT" DATABASE_URL="$DATABASE_URL" \
-            "$BIN/chat-service"
         start presence "$PRESENCE_PORT" env LISTEN_ADDR="127.0.0.1:$PRESENCE_PORT" \
             REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix" "$BIN/presence-service"
+        start chat "$CHAT_PORT" env LISTEN_ADDR="127.0.0.1:$CHAT_PORT" DATABASE_URL="$DATABASE_URL" \
+            REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$prefix" \
+            PRESENCE_URL="http://127.0.0.1:$PRESENCE_PORT" "$BIN/chat-service"
         local replicas=1 i
         [[ $MODE == services2 ]] && replicas=2
         for ((i = 0; i < replicas; i++)); do

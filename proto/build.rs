@@ -11,6 +11,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={file}");
     }
     let descriptors = protox::compile(files, ["proto"])?;
-    tonic_prost_build::configure().compile_fds(descriptors)?;
+    tonic_prost_build::configure()
+        // A bus message is mostly a log batch; boxing the rarer delivery keeps the enum small.
+        .boxed(".events.v1.BusMessage.kind.delivery")
+        .compile_fds(descriptors)?;
     Ok(())
 }

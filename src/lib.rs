@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use auth_service::{AuthService, AuthStore, PgAuthStore, SqliteAuthStore, TokenSettings};
-use chat_service::{ChatStore, PgChatStore, SqliteChatStore};
+use chat_service::{ChatStore, PgChatStore, Publisher, SqliteChatStore};
 use gateway::{EventBus, GatewayOptions, MemoryBus, RedisBus, Services};
 use presence_service::{MemoryPresence, PresenceStore, RedisPresence};
 use tokio::net::TcpListener;
@@ -60,22 +60,6 @@ pub async fn run(
     let (auth_listener, auth_url) = loopback().await?;
     let (chat_listener, chat_url) = loopback().await?;
     let (presence_listener, presence_url) = loopback().await?;
-    let storage = match &options.database_url {
-        Some(url) => {
-            let auth = PgAuthStore::connect(url, 10).await?;
-            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
-            let chat = PgChatStore::connect(url, 20).await?;
-            spawn_chat(&mut tasks, chat_listener, chat, &stopped);
-            format!("Postgres at {}", service_runtime::postgres::redact(url))
-        }
-        None => {
-            let auth = SqliteAuthStore::open(&data_dir.join("auth.sqlite3")).await?;
-            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
-            let chat = SqliteChatStore::open(&data_dir.join("chat.sqlite3")).await?;
-            spawn_chat(&mut tasks, chat_listener, chat, &stopped);
-            format!("SQLite in {}", data_dir.display())
-        }
-    };
     let (bus, node_id, relay): (Arc<dyn EventBus>, String, &str) = match &options.redis_url {
         Some(url) => {
             let presence = RedisPresence::connect(url, &options.redis_key_prefix)
@@ -100,6 +84,24 @@ pub async fn run(
         }
     };
 
+    // chat-service's log relay publishes on the same bus, asking presence where users are.
+    let publisher = Publisher::new(bus.clone(), &presence_url)?;
+    let storage = match &options.database_url {
+        Some(url) => {
+            let auth = PgAuthStore::connect(url, 10).await?;
+            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
+            let chat = PgChatStore::connect(url, 20).await?;
+            spawn_chat(&mut tasks, chat_listener, chat, publisher.clone(), &stopped);
+            format!("Postgres at {}", service_runtime::postgres::redact(url))
+        }
+        None => {
+            let auth = SqliteAuthStore::open(&data_dir.join("auth.sqlite3")).await?;
+            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
+            let chat = SqliteChatStore::open(&data_dir.join("chat.sqlite3")).await?;
+            spawn_chat(&mut tasks, chat_listener, chat, publisher.clone(), &stopped);
+            format!("SQLite in {}", data_dir.display())
+        }
+    };
     let address: SocketAddr = listener.local_addr()?;
     let gateway_options = GatewayOptions {
         node_id,
@@ -158,11 +160,13 @@ fn spawn_chat<S: ChatStore>(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     listener: TcpListener,
     store: S,
+    publisher: Publisher,
     stopped: &Stopped,
 ) {
     tasks.spawn(chat_service::serve(
         listener,
         store,
+        Some(publisher),
         when_stopped(stopped.clone()),
     ));
 }

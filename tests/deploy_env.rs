@@ -393,6 +393,8 @@ fn the_checks_catch_what_they_are_for() {
     let mut env: BTreeMap<String, String> = [
         ("DATABASE_URL", "postgres://db/chat"),
         ("LISTEN_ADDR", "0.0.0.0:50052"),
+        ("REDIS_URL", "redis://redis:6379"),
+        ("PRESENCE_URL", "http://presence-service:50053"),
     ]
     .map(|(key, value)| (key.to_owned(), value.to_owned()))
     .into();

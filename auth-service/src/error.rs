@@ -33,6 +33,8 @@ pub enum AuthError {
     ConnectionNotFound,
     #[error("no such session")]
     SessionNotFound,
+    #[error("storage is unavailable; try again")]
+    Unavailable(#[source] Box<dyn Error + Send + Sync>),
     #[error("internal error")]
     Internal(#[source] Box<dyn Error + Send + Sync>),
 }
@@ -55,6 +57,7 @@ impl AuthError {
             AuthError::TokenExpired => "token_expired",
             AuthError::ConnectionNotFound => "connection_not_found",
             AuthError::SessionNotFound => "session_not_found",
+            AuthError::Unavailable(_) => "service_unavailable",
             AuthError::Internal(_) => "internal",
         }
     }
@@ -70,14 +73,21 @@ impl AuthError {
                 Code::Unauthenticated
             }
             AuthError::TooManyAttempts => Code::ResourceExhausted,
+            AuthError::Unavailable(_) => Code::Unavailable,
             AuthError::Internal(_) => Code::Internal,
         }
     }
 
     /// The status sent to the client. Internal causes are logged here and never sent.
     pub fn status(&self) -> Status {
-        if let AuthError::Internal(cause) = self {
-            tracing::error!(error = %ErrorChain(cause.as_ref()), "auth request failed");
+        match self {
+            AuthError::Internal(cause) => {
+                tracing::error!(error = %ErrorChain(cause.as_ref()), "auth request failed");
+            }
+            AuthError::Unavailable(cause) => {
+                tracing::warn!(error = %ErrorChain(cause.as_ref()), "auth storage unavailable");
+            }
+            _ => {}
         }
         let mut metadata = MetadataMap::new();
         metadata.insert(ERROR_CODE_KEY, MetadataValue::from_static(self.code()));
@@ -96,6 +106,7 @@ impl From<StoreError> for AuthError {
         match error {
             StoreError::UsernameTaken => AuthError::UsernameTaken,
             StoreError::EmailTaken => AuthError::EmailTaken,
+            StoreError::Unavailable(cause) => AuthError::Unavailable(cause),
             StoreError::Backend(cause) => AuthError::Internal(cause),
         }
     }

@@ -247,5 +247,8 @@ fn store_error(error: sqlx::Error) -> StoreError {
             _ => {}
         }
     }
+    if service_runtime::postgres::is_unavailable(&error) {
+        return StoreError::Unavailable(Box::new(error));
+    }
     StoreError::Backend(Box::new(error))
 }

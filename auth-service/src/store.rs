@@ -17,6 +17,9 @@ pub enum StoreError {
     UsernameTaken,
     #[error("email is taken")]
     EmailTaken,
+    /// The database cannot be reached now; the caller may try again.
+    #[error("storage is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("storage backend failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -16,6 +16,15 @@ pub struct Config {
     /// Postgres URL; the service keeps its tables in the `chat` schema.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: String,
+    /// Redis URL: the log relay publishes events to the gateway replicas there.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: String,
+    /// Prefix of the Redis channels (the same as the gateways').
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "chat:")]
+    pub redis_key_prefix: String,
+    /// presence-service's gRPC URL: the relay asks it where recipients are connected.
+    #[arg(long, env = "PRESENCE_URL", default_value = "http://127.0.0.1:50053")]
+    pub presence_url: String,
     /// Size of the Postgres connection pool.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 20)]
     pub database_max_connections: u32,
@@ -45,10 +54,14 @@ mod tests {
 
     use super::Config;
 
-    const BASE: [&str; 3] = [
+    const BASE: [&str; 7] = [
         "chat-service",
         "--database-url",
         "postgres://localhost/chat",
+        "--redis-url",
+        "redis://localhost",
+        "--presence-url",
+        "http://localhost:50053",
     ];
 
     #[test]

@@ -16,13 +16,20 @@ pub enum ChatError {
     Forbidden(String),
     #[error("{0}")]
     WrongKind(String),
+    /// The database cannot be reached now; the caller may try again.
+    #[error("storage is unavailable; try again")]
+    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl From<sqlx::Error> for ChatError {
     fn from(error: sqlx::Error) -> Self {
-        ChatError::Internal(error.into())
+        if service_runtime::postgres::is_unavailable(&error) {
+            ChatError::Unavailable(error.into())
+        } else {
+            ChatError::Internal(error.into())
+        }
     }
 }
 
@@ -36,6 +43,7 @@ impl ChatError {
             ChatError::NotAMember => "not_a_member",
             ChatError::Forbidden(_) => "forbidden",
             ChatError::WrongKind(_) => "wrong_conversation_kind",
+            ChatError::Unavailable(_) => "service_unavailable",
             ChatError::Internal(_) => "internal",
         }
     }
@@ -53,6 +61,10 @@ impl From<ChatError> for tonic::Status {
                 tonic::Status::permission_denied(error.to_string())
             }
             ChatError::WrongKind(message) => tonic::Status::failed_precondition(message.clone()),
+            ChatError::Unavailable(cause) => {
+                tracing::warn!(error = %format!("{cause:#}"), "chat store unavailable");
+                tonic::Status::unavailable(error.to_string())
+            }
             ChatError::Internal(cause) => {
                 tracing::error!(error = %format!("{cause:#}"), "chat store failed");
                 tonic::Status::internal("internal error")

@@ -4,17 +4,21 @@ use chat_proto::chat::chat_server::Chat;
 use chat_proto::chat::{
     CatchUpRequest, CatchUpResponse, Conversation, ConversationList, CreateGroupRequest,
     GetConversationRequest, GetDirectConversationRequest, LatestMessageList,
-    ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest, MembershipChange,
-    MembershipRequest, MessagePage, ReceiptRequest, ReceiptResponse, SendMessageRequest,
-    SendMessageResponse,
+    ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest, LogHeadRequest,
+    LogHeadResponse, MembershipChange, MembershipRequest, MessagePage, ReadLogRequest,
+    ReadLogResponse, ReceiptRequest, ReceiptResponse, SendMessageRequest, SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
 use crate::error::ChatError;
-use crate::feed::decode_cursor;
-use crate::store::{ChatStore, MessageRange, NewGroup, NewMessage, ReceiptKind};
+use crate::log::{MAX_PAGE, decode_cursor, encode_cursor};
+use crate::store::{ChatStore, LogRange, MessageRange, NewGroup, NewMessage, ReceiptKind};
 
 /// Longest message body, in bytes: comfortably inside a 64 KiB WebSocket frame with its envelope.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -22,13 +26,26 @@ pub const MAX_GROUP_NAME_CHARS: usize = 200;
 pub const MAX_INITIAL_MEMBERS: usize = 1000;
 pub const MAX_CLIENT_MESSAGE_ID_CHARS: usize = 128;
 
+/// Users one gap-repair read may ask about.
+pub const MAX_LOG_USERS: usize = 100_000;
+
 pub struct ChatService<S> {
     store: S,
+    /// Wakes the log relay after a write commits.
+    written: Arc<Notify>,
 }
 
 impl<S: ChatStore> ChatService<S> {
-    pub fn new(store: S) -> Self {
-        Self { store }
+    /// The service over `store`; `written` is notified after every committed write.
+    pub fn new(store: S, written: Arc<Notify>) -> Self {
+        Self { store, written }
+    }
+
+    /// Passes a write's outcome on, waking the relay when it committed.
+    fn wrote<T>(&self, outcome: Result<T, ChatError>) -> Result<Response<T>, Status> {
+        let value = outcome?;
+        self.written.notify_one();
+        Ok(Response::new(value))
     }
 }
 
@@ -104,7 +121,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
             members,
             is_public: r.is_public,
         };
-        Ok(Response::new(self.store.create_group(group).await?))
+        self.wrote(self.store.create_group(group).await)
     }
 
     async fn join_group(
@@ -112,8 +129,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
         request: Request<MembershipRequest>,
     ) -> Result<Response<MembershipChange>, Status> {
         let (actor, conversation, user) = membership(request.into_inner())?;
-        let change = self.store.join_group(actor, conversation, user).await?;
-        Ok(Response::new(change))
+        self.wrote(self.store.join_group(actor, conversation, user).await)
     }
 
     async fn leave_group(
@@ -121,8 +137,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
         request: Request<MembershipRequest>,
     ) -> Result<Response<MembershipChange>, Status> {
         let (actor, conversation, user) = membership(request.into_inner())?;
-        let change = self.store.leave_group(actor, conversation, user).await?;
-        Ok(Response::new(change))
+        self.wrote(self.store.leave_group(actor, conversation, user).await)
     }
 
     async fn list_conversations(
@@ -141,9 +156,12 @@ impl<S: ChatStore> Chat for ChatService<S> {
         let r = request.into_inner();
         let user = id(&r.user_id, "user_id")?;
         let conversation = self.named(&r.conversation_id, r.number).await?;
-        Ok(Response::new(
-            self.store.get_conversation(user, conversation).await?,
-        ))
+        let found = self.store.get_conversation(user, conversation).await?;
+        let user = user.to_string();
+        if r.members_only && !found.members.iter().any(|m| m.user_id == user) {
+            return Err(ChatError::NotAMember.into());
+        }
+        Ok(Response::new(found))
     }
 
     async fn send_message(
@@ -176,6 +194,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
             body: r.body,
             client_message_id: optional(r.client_message_id),
             signature: optional(r.signature),
+            origin: r.origin,
         };
         let sent = self.store.send_message(message).await?;
         if sent.duplicate {
@@ -183,7 +202,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
         } else {
             metrics::counter!("chat_messages_accepted_total").increment(1);
         }
-        Ok(Response::new(sent))
+        self.wrote(Ok(sent))
     }
 
     async fn list_messages(
@@ -226,16 +245,85 @@ impl<S: ChatStore> Chat for ChatService<S> {
     ) -> Result<Response<CatchUpResponse>, Status> {
         let r = request.into_inner();
         let user = id(&r.user_id, "user_id")?;
-        let since = time(r.since_ms.max(1), "since")?.unwrap_or_default();
-        let cursor = match r.cursor.as_str() {
-            "" => None,
-            text => Some(decode_cursor(text)?),
+        let after = match (r.cursor.as_str(), r.after_position) {
+            ("", Some(position)) if position < 0 => {
+                return Err(
+                    ChatError::Validation("after_position must not be negative".into()).into(),
+                );
+            }
+            ("", Some(position)) => position,
+            ("", None) => {
+                let since = time(r.since_ms.max(1), "since")?.unwrap_or_default();
+                self.store.log_position_before(since).await?
+            }
+            (cursor, _) => decode_cursor(cursor)?,
         };
-        let limit = if r.limit == 0 { 500 } else { r.limit.min(1000) };
-        Ok(Response::new(
-            self.store.catch_up(user, since, cursor, limit).await?,
-        ))
+        let limit = if r.limit == 0 {
+            500
+        } else {
+            r.limit.min(MAX_PAGE)
+        };
+        let range = LogRange {
+            after,
+            up_to: positive(r.up_to_position),
+            limit: limit + 1,
+        };
+        let mut entries = self.store.read_log(&[user], range).await?;
+        let more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        let next_cursor = match (more, entries.last()) {
+            (true, Some(last)) => encode_cursor(last.position),
+            _ => String::new(),
+        };
+        Ok(Response::new(CatchUpResponse {
+            events: entries.into_iter().filter_map(|e| e.event).collect(),
+            next_cursor,
+        }))
     }
+
+    async fn log_head(
+        &self,
+        _request: Request<LogHeadRequest>,
+    ) -> Result<Response<LogHeadResponse>, Status> {
+        let position = self.store.log_head().await?;
+        Ok(Response::new(LogHeadResponse { position }))
+    }
+
+    async fn read_log(
+        &self,
+        request: Request<ReadLogRequest>,
+    ) -> Result<Response<ReadLogResponse>, Status> {
+        let r = request.into_inner();
+        if r.user_ids.len() > MAX_LOG_USERS {
+            return Err(
+                ChatError::Validation(format!("at most {MAX_LOG_USERS} users per read")).into(),
+            );
+        }
+        let users = r
+            .user_ids
+            .iter()
+            .map(|u| id(u, "user_ids[]"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let limit = if r.limit == 0 {
+            500
+        } else {
+            r.limit.min(MAX_PAGE)
+        };
+        let range = LogRange {
+            after: r.after_position.max(0),
+            up_to: positive(r.up_to_position),
+            limit: limit + 1,
+        };
+        let mut entries = if users.is_empty() {
+            Vec::new()
+        } else {
+            self.store.read_log(&users, range).await?
+        };
+        let has_more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        Ok(Response::new(ReadLogResponse { entries, has_more }))
+    }
+
     async fn get_direct_conversation(
         &self,
         request: Request<GetDirectConversationRequest>,
@@ -286,6 +374,6 @@ impl<S: ChatStore> ChatService<S> {
     ) -> Result<Response<ReceiptResponse>, Status> {
         let user = id(&r.user_id, "user_id")?;
         let message = id(&r.message_id, "message_id").map_err(|_| ChatError::MessageNotFound)?;
-        Ok(Response::new(self.store.mark(user, message, kind).await?))
+        self.wrote(self.store.mark(user, message, kind).await)
     }
 }

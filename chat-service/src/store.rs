@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use chat_proto::chat::{
-    CatchUpResponse, Conversation, LatestMessageList, MembershipChange, MessagePage,
+    Conversation, LatestMessageList, LogEntry, MembershipChange, MessagePage, Origin,
     ReceiptResponse, SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
@@ -32,6 +32,8 @@ pub struct NewMessage {
     pub body: String,
     pub client_message_id: Option<String>,
     pub signature: Option<String>,
+    /// Who sent it, as the gateway knows them; recorded with the message's event.
+    pub origin: Option<Origin>,
 }
 
 /// Which page of history to read. Bounds are exclusive; with no bound the newest page comes back.
@@ -50,15 +52,33 @@ pub enum ReceiptKind {
     Read,
 }
 
-/// Position in the catch-up feed: events strictly after it come next.
+/// A range of the event log: positions after `after`, up to `up_to` when given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FeedCursor {
-    pub at: DateTime<Utc>,
-    pub rank: i32,
-    pub order: i64,
+pub struct LogRange {
+    pub after: i64,
+    pub up_to: Option<i64>,
+    pub limit: u32,
 }
 
-pub trait ChatStore: Send + Sync + 'static {
+/// The relay's hold on the log: while a replica holds it, no other replica publishes.
+pub trait RelayLease: Send + 'static {
+    /// How far the log has been published (by any relay before this one).
+    fn published(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Gives positions to what has committed and has none yet, then returns up to `limit`
+    /// positioned events after `after`, in order, with all their recipients.
+    fn next(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<LogEntry>>> + Send;
+
+    fn set_published(&mut self, position: i64) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+pub trait ChatStore: Clone + Send + Sync + 'static {
+    type Lease: RelayLease;
+
     fn create_group(
         &self,
         group: NewGroup,
@@ -136,12 +156,23 @@ pub trait ChatStore: Send + Sync + 'static {
         kind: ReceiptKind,
     ) -> impl Future<Output = StoreResult<ReceiptResponse>> + Send;
 
-    /// The user's feed since `since`, oldest first, `limit` events after `cursor`.
-    fn catch_up(
+    /// The position of the newest positioned event; 0 for an empty log.
+    fn log_head(&self) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// The position of the last event logged before `since` (0 when there is none).
+    fn log_position_before(
         &self,
-        user: Uuid,
         since: DateTime<Utc>,
-        cursor: Option<FeedCursor>,
-        limit: u32,
-    ) -> impl Future<Output = StoreResult<CatchUpResponse>> + Send;
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Positioned events in `range` that reach any of `users`, in log order, each with its
+    /// recipients narrowed to `users`: up to `range.limit` of them.
+    fn read_log(
+        &self,
+        users: &[Uuid],
+        range: LogRange,
+    ) -> impl Future<Output = StoreResult<Vec<LogEntry>>> + Send;
+
+    /// The relay's lease, if this replica may publish the log now (`None`: another does).
+    fn relay_lease(&self) -> impl Future<Output = StoreResult<Option<Self::Lease>>> + Send;
 }

@@ -1,10 +1,11 @@
-//! The deliveries dialects hand to fan-out. A message's delivery says who sent it and into what
-//! kind of conversation, so that a dialect showing a sender's name, or telling direct
-//! conversations from groups, renders it once without a lookup.
+//! Deliveries: what the hub renders for its connections. Conversation events come from
+//! chat-service's log; typing and revocations are made by gateways. A message's delivery says
+//! who sent it and into what kind of conversation, so that a dialect showing a sender's name,
+//! or telling direct conversations from groups, renders it once without a lookup.
 
 use chat_proto::auth::Identity;
 use chat_proto::chat::conversation_event::Kind;
-use chat_proto::chat::{ConversationEvent, SendMessageResponse};
+use chat_proto::chat::{LogEntry, Origin};
 use chat_proto::events::delivery::Payload;
 use chat_proto::events::{Delivery, Sender};
 
@@ -27,21 +28,35 @@ pub fn sender(identity: &Identity) -> Sender {
     }
 }
 
-/// The delivery of a message just stored to the conversation's members; `None` for a retry,
-/// whose message went out with the first attempt.
-pub fn message(sent: SendMessageResponse, sender: Sender, except: String) -> Option<Delivery> {
-    if sent.duplicate {
-        return None;
+/// Who makes a write, as chat-service records it with the write's event: the socket that
+/// gets its own reply instead (empty for none), and the names dialects show.
+pub fn origin(identity: &Identity, connection_id: &str) -> Origin {
+    Origin {
+        connection_id: connection_id.to_owned(),
+        username: identity.username.clone(),
+        first_name: identity.first_name.clone(),
     }
-    let message = sent.message?;
-    let event = ConversationEvent {
-        conversation_id: message.conversation_id.clone(),
-        at_ms: message.created_at_ms,
-        kind: Some(Kind::Message(message)),
+}
+
+/// The delivery of a logged event to its recipients.
+pub fn logged(entry: &LogEntry) -> Option<Delivery> {
+    let event = entry.event.clone()?;
+    let origin = entry.origin.clone().unwrap_or_default();
+    let sender = match &event.kind {
+        Some(Kind::Message(message)) => Some(Sender {
+            number: message.sender_number,
+            username: origin.username,
+            first_name: origin.first_name,
+        }),
+        _ => None,
     };
     Some(Delivery {
-        sender: Some(sender),
-        conversation_kind: sent.conversation_kind,
-        ..to(sent.member_ids, except, Payload::Conversation(event))
+        sender,
+        conversation_kind: entry.conversation_kind,
+        ..to(
+            entry.recipient_ids.clone(),
+            origin.connection_id,
+            Payload::Conversation(event),
+        )
     })
 }

@@ -2,13 +2,16 @@
 //!
 //! Each event is rendered once per dialect, not once per connection, and handed to each
 //! connection's bounded outbox; a connection whose outbox is full is closed (1013) rather than
-//! buffered without end. Missed events are recovered by the client's catch-up.
+//! buffered without end. Logged events carry their log position: a connection gets each
+//! position once, in order, however often the relay or a repair hands it over.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use chat_proto::auth::Identity;
+use chat_proto::chat::LogEntry;
 use chat_proto::events::delivery::Payload;
 use chat_proto::events::{Delivery, Sender};
 use tokio::sync::{mpsc, watch};
@@ -16,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use crate::dialect::Dialect;
 
 /// Frames waiting for one slow connection before it is closed.
-pub const OUTBOX_CAPACITY: usize = 256;
+pub const OUTBOX_CAPACITY: usize = 1024;
 
 /// Close code and reason a connection is told to close with.
 pub type CloseOrder = Option<(u16, &'static str)>;
@@ -26,6 +29,14 @@ pub mod close_code {
     pub const TOO_BIG: u16 = 1009;
     pub const RESTARTING: u16 = 1012;
     pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// A frame waiting in a connection's outbox, with the log position of its event (0 for what is
+/// not logged: typing, replies).
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub position: i64,
+    pub frame: Utf8Bytes,
 }
 
 /// The hub's handle on one open WebSocket.
@@ -38,28 +49,58 @@ pub struct Connection {
     /// The user as the sender of a message, for the deliveries of what they send.
     pub sender: Sender,
     pub dialect: Dialect,
-    outbox: mpsc::Sender<Utf8Bytes>,
+    /// The highest log position handed to this connection.
+    last: AtomicI64,
+    outbox: mpsc::Sender<Outgoing>,
     closer: watch::Sender<CloseOrder>,
 }
 
 impl Connection {
     /// Queues a frame; a connection that cannot keep up is told to close.
-    pub fn push(&self, frame: Utf8Bytes) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.outbox.try_send(frame) {
-            metrics::counter!("gateway_slow_connections_closed_total").increment(1);
-            tracing::info!(socket_id = %self.socket_id, "closing a connection that cannot keep up");
-            self.close(close_code::TRY_AGAIN_LATER, "too slow to keep up");
+    pub fn push(&self, position: i64, frame: Utf8Bytes) {
+        if let Err(mpsc::error::TrySendError::Full(_)) =
+            self.outbox.try_send(Outgoing { position, frame })
+        {
+            self.close_slow();
         }
     }
 
-    pub fn close(&self, code: u16, reason: &'static str) {
-        self.closer.send_replace(Some((code, reason)));
+    /// Closes a connection that cannot keep up (1013), counting it once.
+    pub fn close_slow(&self) {
+        if self.close(close_code::TRY_AGAIN_LATER, "too slow to keep up") {
+            metrics::counter!("gateway_slow_connections_closed_total").increment(1);
+            tracing::info!(socket_id = %self.socket_id, "closing a connection that cannot keep up");
+        }
+    }
+
+    /// Orders the connection closed; true the first time.
+    pub fn close(&self, code: u16, reason: &'static str) -> bool {
+        let mut first = false;
+        self.closer.send_if_modified(|order| {
+            first = order.is_none();
+            if first {
+                *order = Some((code, reason));
+            }
+            first
+        });
+        first
+    }
+
+    /// Whether the logged event at `position` is new to this connection; if so, it counts as
+    /// handed over.
+    fn takes(&self, position: i64) -> bool {
+        self.last.fetch_max(position, Ordering::AcqRel) < position
+    }
+
+    /// Marks everything up to `position` as handed over (it reaches the client otherwise).
+    pub fn handed_up_to(&self, position: i64) {
+        self.last.fetch_max(position, Ordering::AcqRel);
     }
 }
 
 /// What a connection task reads from: its outbox and its close order.
 pub struct Mailbox {
-    pub outbox: mpsc::Receiver<Utf8Bytes>,
+    pub outbox: mpsc::Receiver<Outgoing>,
     pub close: watch::Receiver<CloseOrder>,
 }
 
@@ -80,6 +121,7 @@ impl Hub {
             session_id: identity.session_id.clone(),
             sender: crate::delivery::sender(identity),
             dialect,
+            last: AtomicI64::new(0),
             outbox: outbox_tx,
             closer,
         });
@@ -107,8 +149,21 @@ impl Hub {
         }
     }
 
-    /// Delivers to this replica's connections of the delivery's users.
+    /// Delivers an event that is not logged (typing, revocations) to this replica's connections
+    /// of the delivery's users.
     pub fn deliver(&self, delivery: &Delivery) {
+        self.hand_over(delivery, 0);
+    }
+
+    /// Delivers a logged event to this replica's connections of its recipients, except the
+    /// connection that caused it, skipping connections that already have its position.
+    pub fn deliver_logged(&self, entry: &LogEntry) {
+        if let Some(delivery) = crate::delivery::logged(entry) {
+            self.hand_over(&delivery, entry.position);
+        }
+    }
+
+    fn hand_over(&self, delivery: &Delivery, position: i64) {
         let Some(payload) = &delivery.payload else {
             return;
         };
@@ -135,15 +190,23 @@ impl Hub {
                         }
                     }
                     _ => {
+                        if position > 0 && !connection.takes(position) {
+                            continue;
+                        }
                         if let Some(frame) = rendered.for_connection(connection) {
-                            connection.push(frame);
+                            connection.push(position, frame);
                             delivered += 1;
                         }
                     }
                 }
             }
         }
-        metrics::counter!("gateway_events_delivered_total").increment(delivered);
+        metrics::counter!("gateway_events_queued_total").increment(delivered);
+    }
+
+    /// The users with a connection here, for reading what this replica missed.
+    pub fn user_ids(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
     }
 
     /// Every live connection: (user id, socket id), for the presence heartbeat.

@@ -3,7 +3,6 @@
 //! presence-service, and relays events to users connected to other replicas over a bus.
 
 pub mod auth;
-pub mod bus;
 pub mod config;
 pub mod delivery;
 pub mod dialect;
@@ -19,6 +18,7 @@ pub mod request_id;
 pub mod services;
 pub mod sessions;
 pub mod state;
+pub mod typing;
 pub mod websocket;
 
 use std::future::Future;
@@ -27,19 +27,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
-use chat_proto::presence::{RefreshRequest, SessionRef};
 use tokio::net::TcpListener;
 
-pub use bus::{EventBus, MemoryBus, RedisBus};
 pub use config::Config;
+pub use service_runtime::bus::{BusEvent, EventBus, MemoryBus, RedisBus};
 pub use services::Services;
 pub use state::{AppState, GatewayOptions};
 
-use crate::fanout::Fanout;
+use crate::fanout::{Announcer, Fanout, Follower};
 use crate::hub::{Hub, close_code};
-
-/// Most sockets refreshed in one presence call.
-const REFRESH_BATCH: usize = 10_000;
 
 /// How long readiness waits for each dependency.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -106,7 +102,15 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let hub = Arc::new(Hub::default());
     let incoming = bus.subscribe(&options.node_id).await?;
-    let relay = tokio::spawn(Fanout::relay(hub.clone(), incoming));
+    let announcer = Announcer {
+        hub: hub.clone(),
+        presence: services.presence.clone(),
+        node_id: options.node_id.clone(),
+        resync: Arc::new(tokio::sync::Notify::new()),
+    };
+    let follower = Follower::start(announcer.clone(), services.chat.clone());
+    let relay = tokio::spawn(async move { follower.await.run(incoming).await });
+    let heartbeat = tokio::spawn(announcer.heartbeat());
     let fanout = Fanout {
         node_id: options.node_id.clone(),
         hub: hub.clone(),
@@ -114,7 +118,6 @@ pub async fn serve(
         presence: services.presence.clone(),
     };
     let state = AppState::new(services, fanout, options);
-    let heartbeat = tokio::spawn(heartbeat(state.clone()));
     let draining = state.clone();
     // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold small event frames back
     // for tens of milliseconds.
@@ -157,30 +160,4 @@ pub async fn run(
     };
     tracing::info!(node_id = %options.node_id, "gateway replica starting");
     serve(listener, services, Arc::new(bus), options, shutdown).await
-}
-
-/// Keeps this replica's sockets online in presence; if the replica dies they expire.
-async fn heartbeat(state: AppState) {
-    let mut ticks = tokio::time::interval(websocket::PRESENCE_HEARTBEAT);
-    ticks.tick().await;
-    loop {
-        ticks.tick().await;
-        let sockets = state.hub.sockets();
-        for batch in sockets.chunks(REFRESH_BATCH) {
-            let request = RefreshRequest {
-                node_id: state.options.node_id.clone(),
-                sessions: batch
-                    .iter()
-                    .map(|(user_id, socket_id)| SessionRef {
-                        user_id: user_id.clone(),
-                        session_id: socket_id.clone(),
-                    })
-                    .collect(),
-                ttl_ms: websocket::PRESENCE_TTL.as_millis() as u64,
-            };
-            if let Err(status) = state.services.presence.clone().refresh(request).await {
-                tracing::warn!(code = ?status.code(), message = status.message(), "presence heartbeat failed");
-            }
-        }
-    }
 }

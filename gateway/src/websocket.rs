@@ -1,17 +1,103 @@
 //! What every dialect's WebSocket shares: admission (draining, Origin allowlist), the size
-//! limits of an upgrade, presence bookkeeping, and the close code for a failed read.
+//! limits of an upgrade, presence bookkeeping, and the one pump that moves a socket's frames —
+//! replies, catch-up and events, each written with a timeout — whatever its dialect.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
+use chat_proto::chat::LogHeadRequest;
 use chat_proto::presence::SessionPresence;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 
+use crate::dialect::Dialect;
 use crate::error::ApiError;
-use crate::hub::{Connection, close_code};
+use crate::hub::{Connection, Mailbox, Outgoing, close_code};
 use crate::state::AppState;
+use chat_proto::auth::Identity;
+
+pub type Sink = SplitSink<WebSocket, Message>;
+type Stream = SplitStream<WebSocket>;
+
+/// What a dialect does with the frames its client sends.
+pub trait Requests: Send {
+    /// Handles a text frame, writing its replies with [`write`].
+    fn text(
+        &mut self,
+        text: &str,
+        sink: &mut Sink,
+    ) -> impl Future<Output = Result<(), WriteFailed>> + Send;
+
+    /// The reply to a binary frame (every dialect speaks JSON in text frames).
+    fn binary(&self) -> Utf8Bytes;
+}
+
+/// Runs a socket of `identity` speaking `dialect` from its registration to its close. `make`
+/// builds the dialect's request handler once the socket's start in the log is known.
+pub async fn run<R: Requests>(
+    socket: WebSocket,
+    state: AppState,
+    identity: Identity,
+    dialect: Dialect,
+    make: impl FnOnce(AppState, Arc<Connection>, i64) -> R,
+) {
+    let (connection, mut mailbox) = state.hub.register(&identity, dialect);
+    let (mut sink, mut stream) = socket.split();
+    let close = match open(&state, &connection).await {
+        Some(start) => {
+            let mut requests = make(state.clone(), connection.clone(), start);
+            let socket = (&mut sink, &mut stream);
+            pump(&connection, &mut mailbox, socket, start, &mut requests).await
+        }
+        None => Some(UNAVAILABLE),
+    };
+    close_socket(&mut sink, &mut stream, close).await;
+    state.hub.unregister(&connection);
+    offline(&state, &connection).await;
+    tracing::debug!(
+        socket_id = %connection.socket_id,
+        dialect = connection.dialect.name(),
+        close = ?close.map(|c| c.0),
+        "socket closed"
+    );
+}
+
+/// Moves frames until the socket ends, returning the close it ends with.
+async fn pump<R: Requests>(
+    connection: &Connection,
+    mailbox: &mut Mailbox,
+    (sink, stream): (&mut Sink, &mut Stream),
+    start: i64,
+    requests: &mut R,
+) -> Option<(u16, &'static str)> {
+    loop {
+        let written = tokio::select! {
+            biased;
+            changed = mailbox.close.changed() => {
+                return if changed.is_ok() { *mailbox.close.borrow() } else { None };
+            }
+            frame = mailbox.outbox.recv() => match frame {
+                Some(outgoing) => write_outgoing(sink, start, outgoing).await,
+                None => return None,
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    crate::request_id::scope(requests.text(text.as_str(), sink)).await
+                }
+                Some(Ok(Message::Binary(_))) => write(sink, requests.binary()).await,
+                Some(Ok(Message::Close(_))) | None => return None,
+                Some(Ok(_)) => Ok(()),
+                Some(Err(error)) => return read_error_close(&error),
+            },
+        };
+        if let Err(failed) = written {
+            return write_failure_close(connection, failed);
+        }
+    }
+}
 
 /// Largest message a client may send; larger ones close the socket with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -22,13 +108,95 @@ pub const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// How long a closing socket waits for the client's close reply.
 const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
+/// How long one write to a client may take; a client that does not read for this long is
+/// too slow to keep up, and its socket is closed.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Why a write to a client failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFailed {
+    /// The socket is gone.
+    Closed,
+    /// The client stopped reading.
+    TooSlow,
+}
+
+/// Writes one frame within [`WRITE_TIMEOUT`].
+pub async fn write(sink: &mut Sink, frame: Utf8Bytes) -> Result<(), WriteFailed> {
+    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(frame))).await {
+        Ok(Ok(())) => {
+            metrics::counter!("gateway_frames_written_total").increment(1);
+            Ok(())
+        }
+        Ok(Err(_)) => Err(WriteFailed::Closed),
+        Err(_) => Err(WriteFailed::TooSlow),
+    }
+}
+
+/// Writes a frame from the outbox, unless its event is one the client gets by catch-up (at or
+/// below the position the socket started after).
+pub async fn write_outgoing(
+    sink: &mut Sink,
+    start: i64,
+    outgoing: Outgoing,
+) -> Result<(), WriteFailed> {
+    if outgoing.position != 0 && outgoing.position <= start {
+        return Ok(());
+    }
+    if outgoing.position != 0 {
+        metrics::counter!("gateway_events_delivered_total").increment(1);
+    }
+    write(sink, outgoing.frame).await
+}
+
+/// The close a failed write deserves: 1013 for a client too slow to read, counted once.
+pub fn write_failure_close(
+    connection: &Connection,
+    failure: WriteFailed,
+) -> Option<(u16, &'static str)> {
+    match failure {
+        WriteFailed::Closed => None,
+        WriteFailed::TooSlow => {
+            connection.close_slow();
+            Some((close_code::TRY_AGAIN_LATER, "too slow to keep up"))
+        }
+    }
+}
+
+/// Marks a socket online on this replica and returns the log position it starts after: events
+/// up to it reach the client by catch-up, those after it live. `None` when chat-service cannot
+/// tell now; the socket should then be closed with 1013.
+pub async fn open(state: &AppState, connection: &Connection) -> Option<i64> {
+    // Online first: every event positioned after the head read below is then routed here.
+    online(state, connection).await;
+    match state
+        .services
+        .chat
+        .clone()
+        .log_head(LogHeadRequest {})
+        .await
+    {
+        Ok(head) => {
+            let start = head.into_inner().position;
+            connection.handed_up_to(start);
+            Some(start)
+        }
+        Err(status) => {
+            tracing::warn!(code = ?status.code(), message = status.message(), "cannot read the log head for a new socket");
+            None
+        }
+    }
+}
+
+/// The close for a socket whose start could not be read.
+pub const UNAVAILABLE: (u16, &str) = (close_code::TRY_AGAIN_LATER, "service unavailable");
 
 /// Ends a socket: with `close`, sends the close frame and waits briefly for the client's reply,
 /// discarding what it still sends. Closing the TCP connection with unread frames in it would
 /// reset it, and a reset can make the client lose the close frame (and its code) on the way.
-pub async fn close(
-    sink: &mut SplitSink<WebSocket, Message>,
-    stream: &mut SplitStream<WebSocket>,
+pub async fn close_socket(
+    sink: &mut Sink,
+    stream: &mut Stream,
     close: Option<(u16, &'static str)>,
 ) {
     let Some((code, reason)) = close else {
@@ -38,8 +206,9 @@ pub async fn close(
         code,
         reason: reason.into(),
     };
-    if sink.send(Message::Close(Some(frame))).await.is_err() {
-        return;
+    match tokio::time::timeout(CLOSE_REPLY_WAIT, sink.send(Message::Close(Some(frame)))).await {
+        Ok(Ok(())) => {}
+        _ => return,
     }
     let reply = async {
         while let Some(Ok(frame)) = stream.next().await {
@@ -109,7 +278,7 @@ fn presence_of(state: &AppState, connection: &Connection) -> SessionPresence {
 }
 
 /// Marks a socket online on this replica, so events from other replicas are routed here.
-pub async fn online(state: &AppState, connection: &Connection) {
+async fn online(state: &AppState, connection: &Connection) {
     let request = presence_of(state, connection);
     if let Err(status) = state
         .services
@@ -122,7 +291,7 @@ pub async fn online(state: &AppState, connection: &Connection) {
     }
 }
 
-pub async fn offline(state: &AppState, connection: &Connection) {
+async fn offline(state: &AppState, connection: &Connection) {
     let request = presence_of(state, connection);
     if let Err(status) = state
         .services

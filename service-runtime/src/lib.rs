@@ -1,5 +1,7 @@
-//! What every binary of the chat backend shares: shutdown signals, logging and Postgres setup.
+//! What every binary of the chat backend shares: shutdown signals, logging, Postgres setup, and
+//! the event bus to gateway replicas.
 
+pub mod bus;
 pub mod grpc;
 pub mod listener;
 pub mod metrics;

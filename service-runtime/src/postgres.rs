@@ -9,6 +9,23 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
+/// How long a request waits for a connection before it fails as unavailable.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Whether an error means the database cannot be reached now (down, restarting, or the pool
+/// could not get a connection in time), as opposed to a fault in the request or the code.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => true,
+        // admin_shutdown, crash_shutdown, cannot_connect_now, and connection failures.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
+}
+
 /// Connects to `url` with `schema` first on the search path, creating the schema if needed.
 pub async fn connect(url: &str, schema: &str, max_connections: u32) -> anyhow::Result<PgPool> {
     anyhow::ensure!(
@@ -35,6 +52,8 @@ pub async fn connect(url: &str, schema: &str, max_connections: u32) -> anyhow::R
     admin.close().await.ok();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
+        // While Postgres is away, a request fails in about this long instead of hanging.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options.options([("search_path", schema)]))
         .await
         .with_context(|| format!("cannot connect to Postgres at {}", redact(url)))?;

@@ -5,9 +5,11 @@ use chrono::Utc;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
+use super::log;
 use super::rows::{conversations_with_members, ms};
 use crate::error::ChatError;
-use crate::feed::{CreatedGroup, NewEvent};
+use crate::log::Append;
+use crate::membership_events::{CreatedGroup, NewEvent};
 use crate::records;
 use crate::rules::{self, MemberRow, Membership};
 use crate::store::{NewGroup, StoreResult};
@@ -48,6 +50,7 @@ pub async fn create(pool: &PgPool, group: NewGroup) -> StoreResult<Conversation>
         .ok_or(ChatError::ConversationNotFound)?;
     let created = CreatedGroup::of(&conversation)?.to_json()?;
     record_event(&mut tx, id, NewEvent::created(group.creator, &created), now).await?;
+    log::append(&mut tx, &Append::group_created(&conversation)?).await?;
     tx.commit().await?;
     Ok(conversation)
 }
@@ -78,7 +81,8 @@ pub async fn join(
         let event = NewEvent::joined(user, actor);
         record_event(&mut tx, conversation, event, now).await?;
     }
-    finish_change(tx, conversation, changed, now).await
+    let change = changed.then_some(Change::Joined { user, actor });
+    finish_change(tx, conversation, change, now).await
 }
 
 pub async fn leave(
@@ -104,7 +108,13 @@ pub async fn leave(
     .await?;
     let event = NewEvent::left(user, actor);
     record_event(&mut tx, conversation, event, now).await?;
-    finish_change(tx, conversation, true, now).await
+    finish_change(tx, conversation, Some(Change::Left { user, actor }), now).await
+}
+
+/// A membership change, for its event in the log.
+enum Change {
+    Joined { user: Uuid, actor: Uuid },
+    Left { user: Uuid, actor: Uuid },
 }
 
 pub async fn list(pool: &PgPool, user: Uuid) -> StoreResult<Vec<Conversation>> {
@@ -205,18 +215,30 @@ async fn record_event(
     Ok(())
 }
 
+/// Logs the change with the group as it is after it, and commits.
 async fn finish_change(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     conversation: Uuid,
-    changed: bool,
+    change: Option<Change>,
     at: chrono::DateTime<Utc>,
 ) -> StoreResult<MembershipChange> {
     let found = conversations_with_members(&mut tx, &[conversation])
         .await?
-        .pop();
+        .pop()
+        .ok_or(ChatError::ConversationNotFound)?;
+    let changed = change.is_some();
+    match change {
+        Some(Change::Joined { user, actor }) => {
+            log::append(&mut tx, &Append::member_joined(&found, user, actor, at)?).await?
+        }
+        Some(Change::Left { user, actor }) => {
+            log::append(&mut tx, &Append::member_left(&found, user, actor, at)?).await?
+        }
+        None => {}
+    }
     tx.commit().await?;
     Ok(MembershipChange {
-        conversation: Some(found.ok_or(ChatError::ConversationNotFound)?),
+        conversation: Some(found),
         changed,
         at_ms: ms(at),
     })

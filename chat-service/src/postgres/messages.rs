@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
+use super::log;
 use super::rows::{MESSAGE_COLUMNS, member_ids, message};
 use crate::error::ChatError;
+use crate::log::Append;
 use crate::records::kind_from_name;
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
@@ -58,6 +60,8 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     .await?;
     if let Some(row) = inserted {
         let stored = message(&row)?;
+        let event = Append::message(&stored, conversation_kind, &members, new.origin.clone())?;
+        log::append(&mut tx, &event).await?;
         tx.commit().await?;
         return Ok(SendMessageResponse {
             message: Some(stored),
@@ -180,6 +184,9 @@ pub async fn mark(
         .rows_affected()
         > 0;
     let members = member_ids(&mut *tx, conversation).await?;
+    if advanced && let Some(event) = Append::receipt(&found, user, kind, now, &members)? {
+        log::append(&mut tx, &event).await?;
+    }
     tx.commit().await?;
     Ok(ReceiptResponse {
         message: Some(found),

@@ -1,22 +1,23 @@
 //! The Postgres backend of the chat store.
 
 mod direct;
-mod feed;
 mod groups;
+mod log;
 mod messages;
 mod rows;
 
 use chat_proto::chat::{
-    CatchUpResponse, Conversation, LatestMessageList, MembershipChange, MessagePage,
-    ReceiptResponse, SendMessageResponse,
+    Conversation, LatestMessageList, LogEntry, MembershipChange, MessagePage, ReceiptResponse,
+    SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use uuid::Uuid;
 
+pub use self::log::PgRelayLease;
 use crate::store::{
-    ChatStore, FeedCursor, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
+    ChatStore, LogRange, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
 };
 
 /// The schema holding the service's tables and migration history.
@@ -54,6 +55,8 @@ impl PgChatStore {
 }
 
 impl ChatStore for PgChatStore {
+    type Lease = PgRelayLease;
+
     async fn create_group(&self, group: NewGroup) -> StoreResult<Conversation> {
         groups::create(&self.pool, group).await
     }
@@ -134,13 +137,19 @@ impl ChatStore for PgChatStore {
         messages::mark(&self.pool, user, message, kind).await
     }
 
-    async fn catch_up(
-        &self,
-        user: Uuid,
-        since: DateTime<Utc>,
-        cursor: Option<FeedCursor>,
-        limit: u32,
-    ) -> StoreResult<CatchUpResponse> {
-        feed::catch_up(&self.pool, user, since, cursor, limit).await
+    async fn log_head(&self) -> StoreResult<i64> {
+        log::head(&self.pool).await
+    }
+
+    async fn log_position_before(&self, since: DateTime<Utc>) -> StoreResult<i64> {
+        log::position_before(&self.pool, since).await
+    }
+
+    async fn read_log(&self, users: &[Uuid], range: LogRange) -> StoreResult<Vec<LogEntry>> {
+        log::read(&self.pool, users, range).await
+    }
+
+    async fn relay_lease(&self) -> StoreResult<Option<PgRelayLease>> {
+        log::lease(&self.pool).await
     }
 }

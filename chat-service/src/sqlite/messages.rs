@@ -6,8 +6,9 @@ use sqlx::{SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 use super::rows::{MESSAGE_COLUMNS, member_ids, message, micros, uuid};
-use super::write;
+use super::{log, write};
 use crate::error::ChatError;
+use crate::log::Append;
 use crate::records::{HistoryQuery, kind_from_name};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
@@ -79,6 +80,8 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
     .execute(&mut *tx)
     .await?;
     let members = member_ids(&mut *tx, new.conversation).await?;
+    let event = Append::message(&stored, conversation_kind, &members, new.origin.clone())?;
+    log::append(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(SendMessageResponse {
         message: Some(stored),
@@ -150,16 +153,20 @@ pub async fn mark(
              AND last_read_seq < $3"
         }
     };
+    let now = Utc::now();
     let advanced = sqlx::query(sql)
         .bind(conversation.hyphenated())
         .bind(user.hyphenated())
         .bind(found.seq)
-        .bind(micros(Utc::now()))
+        .bind(micros(now))
         .execute(&mut *tx)
         .await?
         .rows_affected()
         > 0;
     let members = member_ids(&mut *tx, conversation).await?;
+    if advanced && let Some(event) = Append::receipt(&found, user, kind, now, &members)? {
+        log::append(&mut tx, &event).await?;
+    }
     tx.commit().await?;
     Ok(ReceiptResponse {
         message: Some(found),

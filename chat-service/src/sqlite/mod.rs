@@ -8,8 +8,8 @@
 //! the writer.
 
 mod direct;
-mod feed;
 mod groups;
+mod log;
 mod messages;
 mod rows;
 
@@ -18,16 +18,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chat_proto::chat::{
-    CatchUpResponse, Conversation, LatestMessageList, MembershipChange, MessagePage,
-    ReceiptResponse, SendMessageResponse,
+    Conversation, LatestMessageList, LogEntry, MembershipChange, MessagePage, ReceiptResponse,
+    SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
+pub use self::log::SqliteRelayLease;
 use crate::store::{
-    ChatStore, FeedCursor, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
+    ChatStore, LogRange, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
 };
 
 /// Connections that read while the writer writes.
@@ -87,6 +88,8 @@ async fn write(writer: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx
 }
 
 impl ChatStore for SqliteChatStore {
+    type Lease = SqliteRelayLease;
+
     async fn create_group(&self, group: NewGroup) -> StoreResult<Conversation> {
         groups::create(&self.writer, group).await
     }
@@ -167,13 +170,19 @@ impl ChatStore for SqliteChatStore {
         messages::mark(&self.writer, user, message, kind).await
     }
 
-    async fn catch_up(
-        &self,
-        user: Uuid,
-        since: DateTime<Utc>,
-        cursor: Option<FeedCursor>,
-        limit: u32,
-    ) -> StoreResult<CatchUpResponse> {
-        feed::catch_up(&self.reader, user, since, cursor, limit).await
+    async fn log_head(&self) -> StoreResult<i64> {
+        log::head(&self.reader).await
+    }
+
+    async fn log_position_before(&self, since: DateTime<Utc>) -> StoreResult<i64> {
+        log::position_before(&self.reader, since).await
+    }
+
+    async fn read_log(&self, users: &[Uuid], range: LogRange) -> StoreResult<Vec<LogEntry>> {
+        log::read(&self.reader, users, range).await
+    }
+
+    async fn relay_lease(&self) -> StoreResult<Option<SqliteRelayLease>> {
+        Ok(Some(log::lease(&self.writer, &self.reader)))
     }
 }

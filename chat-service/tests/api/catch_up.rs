@@ -1,83 +1,25 @@
-//! Catch-up: one time-ordered feed of everything that happened in a user's conversations.
+//! Catch-up: everything that happened in a user's conversations, read from the commit-ordered
+//! log after a position (exact) or since a time, in pages.
 
-use chat_proto::chat::conversation_event::Kind;
-use chat_proto::chat::{CatchUpRequest, ConversationEvent, MembershipRequest, ReceiptRequest};
+use chat_proto::chat::CatchUpRequest;
 use tonic::Code;
 
+use crate::events::{membership, positions, receipt, summaries};
 use crate::helpers::{
-    ALICE, BOB, CAROL, Client, DAVE, assert_refused, catch_up, create_group, now_ms, send,
+    ALICE, BOB, CAROL, Client, assert_refused, catch_up, create_group, now_ms, send, settle,
     spawn_chat, tick,
 };
-
-fn name(user: &str) -> &'static str {
-    match user {
-        ALICE => "alice",
-        BOB => "bob",
-        CAROL => "carol",
-        DAVE => "dave",
-        _ => "someone else",
-    }
-}
-
-/// One line per event, so that a feed compares as a readable list.
-fn summary(event: &ConversationEvent) -> String {
-    match event.kind.as_ref().expect("an event kind") {
-        Kind::GroupCreated(g) => {
-            let members: Vec<_> = g.member_ids.iter().map(|m| name(m)).collect();
-            format!(
-                "created {} by {} with {}",
-                g.name,
-                name(&g.owner_id),
-                members.join(",")
-            )
-        }
-        Kind::Message(m) => format!("{} #{}: {}", name(&m.sender_id), m.seq, m.body),
-        Kind::MemberJoined(c) => format!("{} added by {}", name(&c.user_id), name(&c.actor_id)),
-        Kind::MemberLeft(c) => format!("{} removed by {}", name(&c.user_id), name(&c.actor_id)),
-        Kind::Delivered(r) => format!(
-            "{} got {}'s #{}",
-            name(&r.user_id),
-            name(&r.sender_id),
-            r.seq
-        ),
-        Kind::Read(r) => format!(
-            "{} read {}'s #{}",
-            name(&r.user_id),
-            name(&r.sender_id),
-            r.seq
-        ),
-    }
-}
-
-fn summaries(events: &[ConversationEvent]) -> Vec<String> {
-    events.iter().map(summary).collect()
-}
-
-fn membership(actor: &str, conversation: &str, user: &str) -> MembershipRequest {
-    MembershipRequest {
-        actor_id: actor.into(),
-        conversation_id: conversation.into(),
-        user_id: user.into(),
-    }
-}
-
-fn receipt(user: &str, message: &str) -> ReceiptRequest {
-    ReceiptRequest {
-        user_id: user.into(),
-        message_id: message.into(),
-    }
-}
 
 #[tokio::test]
 async fn an_offline_member_catches_up_on_a_new_group_and_its_messages_in_order() {
     let mut client = spawn_chat().await;
-    let since = now_ms();
+    let start = settle(&mut client).await;
     let group = create_group(&mut client, ALICE, &[BOB]).await;
     for body in ["first", "second", "third"] {
         send(&mut client, ALICE, &group.id, body).await;
     }
 
-    let feed = catch_up(&mut client, BOB, since).await;
+    let feed = catch_up(&mut client, BOB, start).await;
 
     assert_eq!(
         summaries(&feed),
@@ -89,68 +31,30 @@ async fn an_offline_member_catches_up_on_a_new_group_and_its_messages_in_order()
         ]
     );
     assert!(feed.iter().all(|e| e.conversation_id == group.id));
-    assert!(feed.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
-    assert!(feed[0].at_ms >= since);
-    assert!(catch_up(&mut client, CAROL, since).await.is_empty());
+    assert!(positions(&feed).windows(2).all(|w| w[0] < w[1]));
+    assert!(feed[0].position > start);
+    assert!(catch_up(&mut client, CAROL, 0).await.is_empty());
 }
 
-#[tokio::test]
-async fn a_sender_catches_up_on_the_receipts_of_their_messages() {
-    let mut client = spawn_chat().await;
-    let since = now_ms();
-    let group = create_group(&mut client, ALICE, &[BOB, CAROL]).await;
-    let mut sent = Vec::new();
-    for body in ["one", "two", "three"] {
-        sent.push(send(&mut client, ALICE, &group.id, body).await);
-    }
+/// Two groups with messages and receipts, and Carol joining one and saying hello.
+async fn a_busy_feed(client: &mut Client) -> (String, String) {
+    let first = create_group(client, ALICE, &[BOB]).await.id;
+    let second = create_group(client, BOB, &[ALICE, CAROL]).await.id;
+    messages_and_receipts(client, &first, &second, "a").await;
     client
-        .mark_delivered(receipt(BOB, &sent[2].id))
+        .join_group(membership(BOB, &first, CAROL))
         .await
-        .expect("delivered");
-    client
-        .mark_read(receipt(BOB, &sent[1].id))
-        .await
-        .expect("read");
-    client
-        .mark_read(receipt(CAROL, &sent[0].id))
-        .await
-        .expect("read");
-
-    let feed = catch_up(&mut client, ALICE, since).await;
-
-    assert_eq!(
-        summaries(&feed),
-        [
-            "created Team by alice with alice,bob,carol",
-            "alice #1: one",
-            "alice #2: two",
-            "alice #3: three",
-            "bob got alice's #3",
-            "bob read alice's #2",
-            "carol got alice's #1",
-            "carol read alice's #1",
-        ]
-    );
-    let Some(Kind::Read(read)) = &feed[5].kind else {
-        panic!("a read receipt")
-    };
-    assert_eq!(read.message_id, sent[1].id);
-    // Receipts go to the sender of the message, not to the other readers.
-    assert!(
-        !summaries(&catch_up(&mut client, BOB, since).await)
-            .iter()
-            .any(|s| s.contains(" got ") || s.contains(" read "))
-    );
+        .expect("add Carol");
+    send(client, CAROL, &first, "hello from carol").await;
+    (first, second)
 }
 
-/// Two groups with membership changes, messages and receipts.
-async fn a_busy_feed(client: &mut Client) {
-    let first = create_group(client, ALICE, &[BOB]).await;
-    let second = create_group(client, BOB, &[ALICE, CAROL]).await;
+async fn messages_and_receipts(client: &mut Client, first: &str, second: &str, round: &str) {
     for n in 1..=12 {
-        let group = if n % 3 == 0 { &second } else { &first };
+        let group = if n % 3 == 0 { second } else { first };
         let sender = if n % 2 == 0 { ALICE } else { BOB };
-        let message = send(client, sender, &group.id, &format!("message {n}")).await;
+        let body = format!("message {round}{n}");
+        let message = send(client, sender, group, &body).await;
         if n % 4 == 0 {
             let reader = if sender == ALICE { BOB } else { ALICE };
             client
@@ -159,23 +63,50 @@ async fn a_busy_feed(client: &mut Client) {
                 .expect("read");
         }
     }
-    client
-        .join_group(membership(BOB, &first.id, CAROL))
+}
+
+#[tokio::test]
+async fn catching_up_after_a_position_repeats_nothing_and_misses_nothing() {
+    let mut client = spawn_chat().await;
+    let (first, second) = a_busy_feed(&mut client).await;
+    let middle = settle(&mut client).await;
+    messages_and_receipts(&mut client, &first, &second, "b").await;
+
+    let whole = catch_up(&mut client, ALICE, 0).await;
+    let later = catch_up(&mut client, ALICE, middle).await;
+    let earlier = client
+        .catch_up(CatchUpRequest {
+            user_id: ALICE.into(),
+            after_position: Some(0),
+            up_to_position: middle,
+            ..Default::default()
+        })
         .await
-        .expect("add Carol");
-    client
-        .leave_group(membership(CAROL, &second.id, CAROL))
-        .await
-        .expect("Carol leaves");
-    send(client, CAROL, &first.id, "hello from carol").await;
+        .expect("catch up to the middle")
+        .into_inner();
+
+    assert!(earlier.next_cursor.is_empty());
+    assert!(earlier.events.iter().all(|e| e.position <= middle));
+    assert!(later.iter().all(|e| e.position > middle));
+    assert_eq!([earlier.events, later.clone()].concat(), whole);
+    assert!(positions(&whole).windows(2).all(|w| w[0] < w[1]));
+    let messages = |events: &[_]| {
+        summaries(events)
+            .iter()
+            .filter(|s| s.contains(": "))
+            .count()
+    };
+    assert_eq!(messages(&whole), 25);
+    assert_eq!(messages(&later), 12);
+    let last = whole.last().expect("events").position;
+    assert!(catch_up(&mut client, ALICE, last).await.is_empty());
 }
 
 #[tokio::test]
 async fn small_pages_return_every_event_once_in_the_order_of_one_page() {
     let mut client = spawn_chat().await;
-    let since = now_ms();
     a_busy_feed(&mut client).await;
-    let whole = catch_up(&mut client, ALICE, since).await;
+    let whole = catch_up(&mut client, ALICE, 0).await;
     assert!(whole.len() > 15, "{:#?}", summaries(&whole));
 
     for limit in [1, 4, 5, whole.len() as u32] {
@@ -185,9 +116,10 @@ async fn small_pages_return_every_event_once_in_the_order_of_one_page() {
             let page = client
                 .catch_up(CatchUpRequest {
                     user_id: ALICE.into(),
-                    since_ms: since,
+                    after_position: Some(0),
                     cursor,
                     limit,
+                    ..Default::default()
                 })
                 .await
                 .expect("a page")
@@ -204,12 +136,28 @@ async fn small_pages_return_every_event_once_in_the_order_of_one_page() {
     }
 }
 
+/// Catch-up since `since_ms`, in one page.
+async fn since(client: &mut Client, user: &str, since_ms: i64) -> Vec<String> {
+    settle(client).await;
+    let page = client
+        .catch_up(CatchUpRequest {
+            user_id: user.into(),
+            since_ms,
+            ..Default::default()
+        })
+        .await
+        .expect("catch up")
+        .into_inner();
+    assert!(page.next_cursor.is_empty());
+    summaries(&page.events)
+}
+
 #[tokio::test]
-async fn catching_up_since_a_later_time_returns_only_what_came_after() {
+async fn catching_up_since_a_time_returns_what_was_logged_from_then_on() {
     let mut client = spawn_chat().await;
-    let since = now_ms();
     let group = create_group(&mut client, ALICE, &[BOB]).await;
     send(&mut client, ALICE, &group.id, "before").await;
+    settle(&mut client).await;
     tick().await;
     let later = now_ms();
     tick().await;
@@ -219,79 +167,39 @@ async fn catching_up_since_a_later_time_returns_only_what_came_after() {
         .await
         .expect("add Carol");
 
-    let whole = catch_up(&mut client, ALICE, since).await;
-    let recent = catch_up(&mut client, ALICE, later).await;
-
     assert_eq!(
-        summaries(&recent),
+        since(&mut client, ALICE, later).await,
         ["bob #2: after", "carol added by alice"]
     );
-    assert_eq!(recent, whole[whole.len() - 2..]);
-    assert!(recent.iter().all(|e| e.at_ms >= later));
+    assert_eq!(since(&mut client, ALICE, 0).await.len(), 4);
     assert!(
-        catch_up(&mut client, ALICE, now_ms() + 60_000)
+        since(&mut client, ALICE, now_ms() + 60_000)
             .await
             .is_empty()
     );
 }
 
 #[tokio::test]
-async fn a_member_who_left_catches_up_until_they_left() {
+async fn an_invalid_cursor_or_position_is_refused() {
     let mut client = spawn_chat().await;
-    let since = now_ms();
-    let group = create_group(&mut client, ALICE, &[BOB]).await;
-    send(&mut client, ALICE, &group.id, "one").await;
-    let bobs = send(&mut client, BOB, &group.id, "bye").await;
-    client
-        .leave_group(membership(BOB, &group.id, BOB))
-        .await
-        .expect("Bob leaves");
-    // What happens afterwards is none of Bob's business.
-    client
-        .mark_read(receipt(ALICE, &bobs.id))
-        .await
-        .expect("read");
-    client
-        .join_group(membership(ALICE, &group.id, CAROL))
-        .await
-        .expect("add Carol");
-    send(&mut client, CAROL, &group.id, "hi all").await;
+    let request = |cursor: &str, after_position| CatchUpRequest {
+        user_id: ALICE.into(),
+        cursor: cursor.into(),
+        after_position,
+        ..Default::default()
+    };
 
-    let feed = catch_up(&mut client, BOB, since).await;
-
-    assert_eq!(
-        summaries(&feed),
-        [
-            // The group as Bob knew it, not with Carol, who came after he left.
-            "created Team by alice with alice,bob",
-            "alice #1: one",
-            "bob #2: bye",
-            "bob removed by bob",
-        ]
-    );
-    assert_eq!(
-        summaries(&catch_up(&mut client, ALICE, since).await)[3..],
-        [
-            "bob removed by bob",
-            "carol added by alice",
-            "carol #3: hi all"
-        ]
-    );
-}
-
-#[tokio::test]
-async fn an_invalid_cursor_is_refused() {
-    let mut client = spawn_chat().await;
-
-    for cursor in ["garbage", "1.2", "a.b.c", "1.2.3.4"] {
-        let refused = client
-            .catch_up(CatchUpRequest {
-                user_id: ALICE.into(),
-                since_ms: 0,
-                cursor: cursor.into(),
-                limit: 0,
-            })
-            .await;
+    for cursor in ["garbage", "1.2", "p", "p-1", "px", "12"] {
+        let refused = client.catch_up(request(cursor, None)).await;
         assert_refused(refused, Code::InvalidArgument, "validation_failed");
     }
+    let refused = client.catch_up(request("", Some(-1))).await;
+    assert_refused(refused, Code::InvalidArgument, "validation_failed");
+    let refused = client
+        .catch_up(CatchUpRequest {
+            user_id: "alice".into(),
+            ..request("", Some(0))
+        })
+        .await;
+    assert_refused(refused, Code::InvalidArgument, "validation_failed");
 }

@@ -1,11 +1,12 @@
 //! Starting chat-service for a test (a fresh database, a random port) and the calls tests share.
 
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use chat_proto::chat::chat_client::ChatClient;
 use chat_proto::chat::{
     CatchUpRequest, Conversation, ConversationEvent, CreateGroupRequest, ListMessagesRequest,
-    Message, SendMessageRequest,
+    Message, ReadLogRequest, SendMessageRequest,
 };
 use chat_service::PgChatStore;
 use service_runtime::postgres::{create_test_database, test_admin_url};
@@ -64,7 +65,7 @@ async fn spawn_server(
         .await
         .expect("bind a random port");
     let address = listener.local_addr().expect("the listener's address");
-    let server = tokio::spawn(chat_service::serve(listener, store, shutdown));
+    let server = tokio::spawn(chat_service::serve(listener, store, None, shutdown));
     let channel = Channel::from_shared(format!("http://{address}"))
         .expect("a valid URI")
         .connect()
@@ -139,18 +140,61 @@ pub async fn list_messages(client: &mut Client, request: ListMessagesRequest) ->
     (page.messages.iter().map(|m| m.seq).collect(), page.has_more)
 }
 
-/// The whole feed in one page.
-pub async fn catch_up(client: &mut Client, user: &str, since_ms: i64) -> Vec<ConversationEvent> {
-    let page = client
-        .catch_up(CatchUpRequest {
-            user_id: user.into(),
-            since_ms,
-            cursor: String::new(),
-            limit: 1000,
-        })
-        .await
-        .expect("catch up")
-        .into_inner();
-    assert!(page.next_cursor.is_empty(), "the feed fits one page");
-    page.events
+/// Someone in no test's story: the groups they create mark points in the log.
+pub const WITNESS: &str = "e1e1e1e1-0000-4000-8000-000000000005";
+
+/// Waits until everything written so far has its position (the relay gives positions after
+/// commit, asynchronously), and returns a position after all of it.
+pub async fn settle(client: &mut Client) -> i64 {
+    let marker = create_group(client, WITNESS, &[]).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let logged = client
+            .read_log(ReadLogRequest {
+                user_ids: vec![WITNESS.into()],
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .expect("read the log")
+            .into_inner();
+        let marked = logged.entries.iter().find_map(|entry| {
+            let event = entry.event.as_ref()?;
+            (event.conversation_id == marker.id).then_some(entry.position)
+        });
+        if let Some(position) = marked {
+            return position;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the relay positioned nothing within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Everything `user` catches up on after `after`, once all that was written is positioned,
+/// read page by page.
+pub async fn catch_up(client: &mut Client, user: &str, after: i64) -> Vec<ConversationEvent> {
+    settle(client).await;
+    let mut events = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = client
+            .catch_up(CatchUpRequest {
+                user_id: user.into(),
+                after_position: Some(after),
+                cursor,
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .expect("catch up")
+            .into_inner();
+        events.extend(page.events);
+        if page.next_cursor.is_empty() {
+            return events;
+        }
+        cursor = page.next_cursor;
+    }
 }

@@ -284,7 +284,7 @@ async fn a_malformed_conversation_id_is_not_found() {
 async fn nothing_is_stored_from_a_sender_once_they_are_removed() {
     let mut client = spawn_chat().await;
     let group = create_group(&mut client, ALICE, &[BOB]).await;
-    let since = crate::helpers::now_ms();
+    let start = crate::helpers::settle(&mut client).await;
 
     // Bob keeps sending from several devices while Alice removes him.
     let mut tasks = JoinSet::new();
@@ -319,7 +319,7 @@ async fn nothing_is_stored_from_a_sender_once_they_are_removed() {
         .expect("remove Bob");
     let acknowledged: usize = tasks.join_all().await.into_iter().sum();
 
-    let feed = crate::helpers::catch_up(&mut client, ALICE, since).await;
+    let feed = crate::helpers::catch_up(&mut client, ALICE, start).await;
     let removed = feed
         .iter()
         .position(|e| matches!(&e.kind, Some(Kind::MemberLeft(m)) if m.user_id == BOB))

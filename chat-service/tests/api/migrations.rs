@@ -46,6 +46,15 @@ fn printed(output: &Output) -> String {
     )
 }
 
+/// The Redis the relay publishes to: `TEST_REDIS_URL`, or the local server.
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// No presence-service runs in these tests: the relay only asks it when it has events to
+/// publish, and keeps retrying until the server stops.
+const PRESENCE_URL: &str = "http://127.0.0.1:9";
+
 async fn fresh_database() -> String {
     create_test_database(&test_admin_url())
         .await
@@ -58,17 +67,28 @@ async fn migrate_only_prepares_the_schema_for_replicas_that_skip_migrations() {
     // A migrate-only run listens on nothing, so a port already taken does not matter.
     let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let taken = taken.local_addr().unwrap().to_string();
+    let redis = redis_url();
     let migrated = run_binary(&[
         ("DATABASE_URL", &url),
+        ("REDIS_URL", &redis),
+        ("PRESENCE_URL", PRESENCE_URL),
         ("MIGRATE_ONLY", "true"),
         ("LISTEN_ADDR", &taken),
     ])
     .await;
     assert!(migrated.status.success(), "{}", printed(&migrated));
 
-    let config =
-        Config::try_parse_from(["chat-service", "--database-url", &url, "--skip-migrations"])
-            .expect("valid flags");
+    let config = Config::try_parse_from([
+        "chat-service",
+        "--database-url",
+        &url,
+        "--redis-url",
+        &redis,
+        "--presence-url",
+        PRESENCE_URL,
+        "--skip-migrations",
+    ])
+    .expect("valid flags");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -91,6 +111,8 @@ async fn skip_migrations_refuses_a_schema_that_is_not_ready_and_leaves_it_alone(
     let url = fresh_database().await;
     let refused = run_binary(&[
         ("DATABASE_URL", &url),
+        ("REDIS_URL", &redis_url()),
+        ("PRESENCE_URL", PRESENCE_URL),
         ("SKIP_MIGRATIONS", "true"),
         ("LISTEN_ADDR", "127.0.0.1:0"),
     ])

@@ -102,7 +102,7 @@ async fn only_members_mark_messages() {
 async fn no_receipt_is_taken_from_a_member_once_they_are_removed() {
     let mut client = spawn_chat().await;
     let group = create_group(&mut client, ALICE, &[BOB]).await;
-    let since = crate::helpers::now_ms();
+    let start = crate::helpers::settle(&mut client).await;
     let mut sent = Vec::new();
     for n in 0..240 {
         sent.push(
@@ -142,7 +142,7 @@ async fn no_receipt_is_taken_from_a_member_once_they_are_removed() {
     tasks.join_all().await;
 
     use chat_proto::chat::conversation_event::Kind;
-    let feed = crate::helpers::catch_up(&mut client, ALICE, since).await;
+    let feed = crate::helpers::catch_up(&mut client, ALICE, start).await;
     let removed = feed
         .iter()
         .position(|e| matches!(&e.kind, Some(Kind::MemberLeft(m)) if m.user_id == BOB))

@@ -3,13 +3,12 @@
 //! included, as the document's chat shows both sides. Errors answer with an error frame and the
 //! socket stays open.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chat_proto::auth::Identity;
 use chat_proto::chat::SendMessageRequest;
-use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 
 use super::error::EchatError;
@@ -18,7 +17,7 @@ use super::session::Caller;
 use crate::delivery;
 use crate::dialect::Dialect;
 use crate::state::AppState;
-use crate::websocket;
+use crate::websocket::{self, Sink, WriteFailed};
 
 #[utoipa::path(get, path = "/v1/rooms/{room_id}/chat", tag = "echat",
     summary = "A room's WebSocket: send {\"text\"}, receive every message of the room",
@@ -60,53 +59,38 @@ async fn run(socket: WebSocket, state: AppState, caller: Identity, conversation_
     let dialect = Dialect::Echat {
         conversation_id: conversation_id.clone(),
     };
-    let (connection, mut mailbox) = state.hub.register(&caller, dialect);
-    websocket::online(&state, &connection).await;
-    let (mut sink, mut stream) = socket.split();
-    let close: Option<(u16, &'static str)> = loop {
-        tokio::select! {
-            biased;
-            changed = mailbox.close.changed() => {
-                break if changed.is_ok() { *mailbox.close.borrow() } else { None };
-            }
-            frame = mailbox.outbox.recv() => match frame {
-                Some(frame) => {
-                    if sink.send(Message::Text(frame)).await.is_err() {
-                        break None;
-                    }
-                }
-                None => break None,
-            },
-            incoming = stream.next() => {
-                let failure = match incoming {
-                    Some(Ok(Message::Text(text))) => {
-                        crate::request_id::scope(send(&state, &caller, &conversation_id, text.as_str()))
-                            .await
-                            .err()
-                    }
-                    Some(Ok(Message::Binary(_))) => {
-                        Some(EchatError::invalid_json("send JSON in text frames"))
-                    }
-                    Some(Ok(Message::Close(_))) | None => break None,
-                    Some(Ok(_)) => None,
-                    Some(Err(error)) => break websocket::read_error_close(&error),
-                };
-                if let Some(error) = failure
-                    && sink.send(Message::Text(error.frame())).await.is_err()
-                {
-                    break None;
-                }
-            }
-        }
+    let room = RoomRequests {
+        caller: caller.clone(),
+        conversation_id,
     };
-    websocket::close(&mut sink, &mut stream, close).await;
-    state.hub.unregister(&connection);
-    websocket::offline(&state, &connection).await;
-    tracing::debug!(socket_id = %connection.socket_id, close = ?close.map(|c| c.0), "room socket closed");
+    websocket::run(socket, state, caller, dialect, move |state, _, _| {
+        (state, room)
+    })
+    .await;
 }
 
-/// Stores `{"text":…}` as the caller's message and hands it to every member's sockets, this
-/// one included.
+/// A room socket's requests: each text frame is a message to the room.
+struct RoomRequests {
+    caller: Identity,
+    conversation_id: String,
+}
+
+impl websocket::Requests for (AppState, RoomRequests) {
+    async fn text(&mut self, text: &str, sink: &mut Sink) -> Result<(), WriteFailed> {
+        let (state, room) = &*self;
+        match send(state, &room.caller, &room.conversation_id, text).await {
+            Ok(()) => Ok(()),
+            Err(error) => websocket::write(sink, error.frame()).await,
+        }
+    }
+
+    fn binary(&self) -> Utf8Bytes {
+        EchatError::invalid_json("send JSON in text frames").frame()
+    }
+}
+
+/// Stores `{"text":…}` as the caller's message; chat-service logs it for every member's
+/// sockets, this one included.
 async fn send(
     state: &AppState,
     caller: &Identity,
@@ -115,7 +99,7 @@ async fn send(
 ) -> Result<(), EchatError> {
     let outgoing: Outgoing = serde_json::from_str(frame)
         .map_err(|error| EchatError::invalid_json(format!("expected {{\"text\":…}}: {error}")))?;
-    let sent = state
+    state
         .services
         .chat
         .clone()
@@ -124,12 +108,10 @@ async fn send(
             sender_number: caller.user_number,
             conversation_id: conversation_id.to_owned(),
             body: outgoing.text,
+            // No origin socket: the room shows the message on this socket too.
+            origin: Some(delivery::origin(caller, "")),
             ..SendMessageRequest::default()
         })
-        .await?
-        .into_inner();
-    if let Some(delivery) = delivery::message(sent, delivery::sender(caller), String::new()) {
-        state.fanout.send(delivery).await;
-    }
+        .await?;
     Ok(())
 }

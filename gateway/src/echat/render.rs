@@ -98,6 +98,7 @@ mod tests {
             conversation_id: "c".into(),
             at_ms: 0,
             kind: Some(Kind::Message(message)),
+            position: 1,
         });
         let (room, frame) = event(&payload).expect("a message is shown");
         assert_eq!(room, "c");

@@ -7,13 +7,9 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use chat_proto::auth::{GetUsersRequest, User};
-use chat_proto::chat::conversation_event::Kind;
 use chat_proto::chat::{
-    Conversation, ConversationEvent, CreateGroupRequest, GetConversationRequest, GroupCreated,
-    ListConversationsRequest,
+    Conversation, CreateGroupRequest, GetConversationRequest, ListConversationsRequest,
 };
-use chat_proto::events::Delivery;
-use chat_proto::events::delivery::Payload;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -127,7 +123,6 @@ pub async fn create_room(
         })
         .await?
         .into_inner();
-    announce(&state, &created).await;
     Ok(Json(RoomJson {
         id: created.number,
         users,
@@ -167,15 +162,13 @@ pub async fn member_room(
             user_id: user_id.to_owned(),
             conversation_id: String::new(),
             number,
+            // Public groups are readable by anyone in the shared model; a room is only its
+            // members' (chat-service refuses others as not_a_member: room_not_found here).
+            members_only: true,
         })
         .await?
         .into_inner();
-    // Public groups are readable by anyone in the shared model; a room is only its members'.
-    if conversation.members.iter().any(|m| m.user_id == user_id) {
-        Ok(conversation)
-    } else {
-        Err(EchatError::room_not_found())
-    }
+    Ok(conversation)
 }
 
 /// A room as the document lists it: the other members (by id), then the caller.
@@ -224,27 +217,4 @@ async fn users_by_id(
         users.extend(found.users.into_iter().map(|u| (u.id.clone(), u)));
     }
     Ok(users)
-}
-
-/// Tells the members (in every dialect) that the group exists, as the native API does.
-async fn announce(state: &AppState, created: &Conversation) {
-    let members: Vec<String> = created.members.iter().map(|m| m.user_id.clone()).collect();
-    let event = ConversationEvent {
-        conversation_id: created.id.clone(),
-        at_ms: created.created_at_ms,
-        kind: Some(Kind::GroupCreated(GroupCreated {
-            name: created.name.clone(),
-            owner_id: created.owner_id.clone(),
-            member_ids: members.clone(),
-        })),
-    };
-    state
-        .fanout
-        .send(Delivery {
-            user_ids: members,
-            except_connection_id: String::new(),
-            payload: Some(Payload::Conversation(event)),
-            ..Delivery::default()
-        })
-        .await;
 }

@@ -159,6 +159,7 @@ pub async fn group_by_number(
             user_id: me.user_id.clone(),
             conversation_id: String::new(),
             number,
+            members_only: false,
         })
         .await?
         .into_inner();

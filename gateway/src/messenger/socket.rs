@@ -4,12 +4,13 @@
 //! upgrade says where the API and its documentation are.
 
 use axum::Json;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use std::sync::Arc;
+
+use axum::extract::ws::{Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chat_proto::auth::{Identity, VerifyTokenRequest};
-use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -18,8 +19,9 @@ use super::{render, requests};
 use crate::auth::bearer_token;
 use crate::dialect::Dialect;
 use crate::error::ApiError;
+use crate::hub::Connection;
 use crate::state::AppState;
-use crate::websocket;
+use crate::websocket::{self, Sink, WriteFailed};
 
 /// What a plain `GET /` answers.
 #[derive(Serialize, ToSchema)]
@@ -93,43 +95,35 @@ pub async fn upgrade(
 }
 
 async fn run(socket: WebSocket, state: AppState, identity: Identity) {
-    let (connection, mut mailbox) = state.hub.register(&identity, Dialect::Messenger);
-    websocket::online(&state, &connection).await;
-    let (mut sink, mut stream) = socket.split();
-    let close: Option<(u16, &'static str)> = loop {
-        tokio::select! {
-            biased;
-            changed = mailbox.close.changed() => {
-                break if changed.is_ok() { *mailbox.close.borrow() } else { None };
-            }
-            frame = mailbox.outbox.recv() => match frame {
-                Some(frame) => {
-                    if sink.send(Message::Text(frame)).await.is_err() {
-                        break None;
-                    }
-                }
-                None => break None,
-            },
-            incoming = stream.next() => {
-                let reply = match incoming {
-                    Some(Ok(Message::Text(text))) => {
-                        requests::handle(&state, &connection, text.as_str()).await
-                    }
-                    Some(Ok(Message::Binary(_))) => {
-                        render::error(None, "invalid_json", "Send JSON in text frames")
-                    }
-                    Some(Ok(Message::Close(_))) | None => break None,
-                    Some(Ok(_)) => continue,
-                    Some(Err(error)) => break websocket::read_error_close(&error),
-                };
-                if sink.send(Message::Text(reply)).await.is_err() {
-                    break None;
-                }
-            }
-        }
-    };
-    websocket::close(&mut sink, &mut stream, close).await;
-    state.hub.unregister(&connection);
-    websocket::offline(&state, &connection).await;
-    tracing::debug!(socket_id = %connection.socket_id, close = ?close.map(|c| c.0), "messenger socket closed");
+    websocket::run(
+        socket,
+        state,
+        identity,
+        Dialect::Messenger,
+        MessengerRequests::new,
+    )
+    .await;
+}
+
+/// The messenger's requests, each answered by one reply frame.
+struct MessengerRequests {
+    state: AppState,
+    connection: Arc<Connection>,
+}
+
+impl MessengerRequests {
+    fn new(state: AppState, connection: Arc<Connection>, _start: i64) -> Self {
+        Self { state, connection }
+    }
+}
+
+impl websocket::Requests for MessengerRequests {
+    async fn text(&mut self, text: &str, sink: &mut Sink) -> Result<(), WriteFailed> {
+        let reply = requests::handle(&self.state, &self.connection, text).await;
+        websocket::write(sink, reply).await
+    }
+
+    fn binary(&self) -> Utf8Bytes {
+        render::error(None, "invalid_json", "Send JSON in text frames")
+    }
 }

@@ -24,13 +24,26 @@ struct Envelope<B> {
     #[serde(rename = "type")]
     kind: u16,
     timestamp: i64,
+    /// The event's position in the log, for events that have one: method 20 with it resumes
+    /// exactly after this event.
+    #[serde(skip_serializing_if = "is_zero")]
+    position: i64,
     body: B,
 }
 
+fn is_zero(position: &i64) -> bool {
+    *position == 0
+}
+
 pub fn envelope(kind: u16, timestamp: i64, body: impl Serialize) -> Utf8Bytes {
+    logged_envelope(kind, timestamp, 0, body)
+}
+
+fn logged_envelope(kind: u16, timestamp: i64, position: i64, body: impl Serialize) -> Utf8Bytes {
     let text = serde_json::to_string(&Envelope {
         kind,
         timestamp,
+        position,
         body,
     })
     .unwrap_or_else(|_| String::from("{}"));
@@ -120,10 +133,12 @@ pub fn error(code: &str, message: &str, method: Option<i64>) -> Utf8Bytes {
 
 pub fn conversation_event(event: &ConversationEvent) -> Option<Utf8Bytes> {
     let group_id = event.conversation_id.as_str();
+    let position = event.position;
     Some(match event.kind.as_ref()? {
-        Kind::Message(message) => envelope(
+        Kind::Message(message) => logged_envelope(
             MESSAGE,
             message.created_at_ms,
+            position,
             MessageBody {
                 message_id: &message.id,
                 data: &message.body,
@@ -145,9 +160,10 @@ pub fn conversation_event(event: &ConversationEvent) -> Option<Utf8Bytes> {
             if group.member_ids.contains(&group.owner_id) {
                 user_ids.push(&group.owner_id);
             }
-            envelope(
+            logged_envelope(
                 GROUP_CREATED,
                 event.at_ms,
+                position,
                 GroupBody {
                     group_id,
                     name: &group.name,
@@ -161,9 +177,10 @@ pub fn conversation_event(event: &ConversationEvent) -> Option<Utf8Bytes> {
                 Some(Kind::MemberJoined(_)) => MEMBER_JOINED,
                 _ => MEMBER_LEFT,
             };
-            envelope(
+            logged_envelope(
                 kind,
                 event.at_ms,
+                position,
                 MemberBody {
                     group_id,
                     user_id: &change.user_id,
@@ -175,9 +192,10 @@ pub fn conversation_event(event: &ConversationEvent) -> Option<Utf8Bytes> {
                 Some(Kind::Delivered(_)) => MESSAGE_DELIVERED,
                 _ => MESSAGE_READ,
             };
-            envelope(
+            logged_envelope(
                 kind,
                 event.at_ms,
+                position,
                 ReceiptBody {
                     message_id: &receipt.message_id,
                     group_id,

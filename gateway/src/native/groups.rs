@@ -3,13 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chat_proto::auth::GetUsersRequest;
-use chat_proto::chat::conversation_event::Kind;
 use chat_proto::chat::{
-    Conversation, ConversationEvent, CreateGroupRequest, GetConversationRequest, GroupCreated,
-    ListConversationsRequest, MemberChanged, MembershipRequest,
+    Conversation, CreateGroupRequest, GetConversationRequest, ListConversationsRequest,
+    MembershipRequest,
 };
-use chat_proto::events::Delivery;
-use chat_proto::events::delivery::Payload;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -53,17 +50,6 @@ pub async fn create_group(
         })
         .await?
         .into_inner();
-    let members = member_ids(&created);
-    let event = ConversationEvent {
-        conversation_id: created.id.clone(),
-        at_ms: created.created_at_ms,
-        kind: Some(Kind::GroupCreated(GroupCreated {
-            name: created.name.clone(),
-            owner_id: created.owner_id.clone(),
-            member_ids: members.clone(),
-        })),
-    };
-    notify(&state, members, event).await;
     let mut body = group_json(&created);
     body["group_id"] = json!(created.id);
     Ok(Json(body))
@@ -102,10 +88,6 @@ pub async fn join_group(
         .await?
         .into_inner();
     let group = change.conversation.unwrap_or_default();
-    if change.changed {
-        let event = member_event(&group, change.at_ms, &subject, &user.id, true);
-        notify(&state, member_ids(&group), event).await;
-    }
     Ok(Json(group_json(&group)))
 }
 
@@ -133,10 +115,6 @@ pub async fn leave_group(
         .await?
         .into_inner();
     let group = change.conversation.unwrap_or_default();
-    let mut recipients = member_ids(&group);
-    recipients.push(subject.clone());
-    let event = member_event(&group, change.at_ms, &subject, &user.id, false);
-    notify(&state, recipients, event).await;
     Ok(Json(group_json(&group)))
 }
 
@@ -177,6 +155,7 @@ pub async fn get_group(
             user_id: user.id,
             conversation_id: group_id,
             number: 0,
+            members_only: false,
         })
         .await?
         .into_inner();
@@ -210,40 +189,6 @@ async fn ensure_users_exist(state: &AppState, user_ids: &[String]) -> Result<(),
             format!("no such users: {unknown:?}"),
         ))
     }
-}
-
-fn member_event(
-    group: &Conversation,
-    at_ms: i64,
-    subject: &str,
-    actor: &str,
-    joined: bool,
-) -> ConversationEvent {
-    let change = MemberChanged {
-        user_id: subject.to_owned(),
-        actor_id: actor.to_owned(),
-    };
-    ConversationEvent {
-        conversation_id: group.id.clone(),
-        at_ms,
-        kind: Some(if joined {
-            Kind::MemberJoined(change)
-        } else {
-            Kind::MemberLeft(change)
-        }),
-    }
-}
-
-async fn notify(state: &AppState, recipients: Vec<String>, event: ConversationEvent) {
-    state
-        .fanout
-        .send(Delivery {
-            user_ids: recipients,
-            except_connection_id: String::new(),
-            payload: Some(Payload::Conversation(event)),
-            ..Delivery::default()
-        })
-        .await;
 }
 
 pub fn member_ids(group: &Conversation) -> Vec<String> {

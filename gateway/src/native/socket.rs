@@ -1,15 +1,12 @@
 //! The native WebSocket at a session's `messaging_url`: resolve the connection id, upgrade with
 //! tight buffers, then pump frames between the client, its RPC handler and its outbox.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chat_proto::auth::{Identity, ResolveConnectionRequest};
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
 
-use super::events;
 use super::rpc::Rpc;
 use crate::dialect::Dialect;
 use crate::error::ApiError;
@@ -55,47 +52,8 @@ pub async fn upgrade(
     }
 }
 
-pub type Sink = SplitSink<WebSocket, Message>;
+pub use crate::websocket::Sink;
 
 async fn run(socket: WebSocket, state: AppState, identity: Identity) {
-    let (connection, mut mailbox) = state.hub.register(&identity, Dialect::Native);
-    websocket::online(&state, &connection).await;
-    let (mut sink, mut stream) = socket.split();
-    let mut rpc = Rpc::new(&state, &connection);
-    let close: Option<(u16, &'static str)> = loop {
-        tokio::select! {
-            biased;
-            changed = mailbox.close.changed() => {
-                break if changed.is_ok() { *mailbox.close.borrow() } else { None };
-            }
-            frame = mailbox.outbox.recv() => match frame {
-                Some(frame) => {
-                    if sink.send(Message::Text(frame)).await.is_err() {
-                        break None;
-                    }
-                }
-                None => break None,
-            },
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if crate::request_id::scope(rpc.handle(text.as_str(), &mut sink)).await.is_err() {
-                        break None;
-                    }
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    let error = events::error("invalid_json", "send JSON in text frames", None);
-                    if sink.send(Message::Text(error)).await.is_err() {
-                        break None;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None => break None,
-                Some(Ok(_)) => {}
-                Some(Err(error)) => break websocket::read_error_close(&error),
-            },
-        }
-    };
-    websocket::close(&mut sink, &mut stream, close).await;
-    state.hub.unregister(&connection);
-    websocket::offline(&state, &connection).await;
-    tracing::debug!(socket_id = %connection.socket_id, close = ?close.map(|c| c.0), "socket closed");
+    websocket::run(socket, state, identity, Dialect::Native, Rpc::new).await;
 }

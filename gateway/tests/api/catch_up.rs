@@ -1,4 +1,6 @@
-//! A client that reconnects gets what it missed (method 20 with a timestamp), in order.
+//! A client that reconnects gets what it missed, in order: exactly, from the position of the
+//! last event it saw (method 20 with `position`), or from a time (method 20 with `timestamp`),
+//! which may repeat events logged at that very time but misses nothing.
 
 use serde_json::json;
 
@@ -6,6 +8,7 @@ use crate::helpers::{Backend, Socket, spawn_stack};
 
 backend_tests!(
     reconnecting_client_catches_up_on_what_it_missed,
+    catching_up_by_time_misses_nothing,
     a_sender_catches_up_on_receipts_given_while_away
 );
 
@@ -23,7 +26,9 @@ async fn reconnecting_client_catches_up_on_what_it_missed(backend: Backend) {
         .await;
     alice_socket.expect(21).await;
     let seen = bob_socket.expect(20).await;
-    let last_seen = seen["timestamp"].as_i64().unwrap();
+    let last_seen = seen["position"]
+        .as_i64()
+        .expect("a logged event has a position");
     drop(bob_socket);
 
     // While Bob is away: three messages and a new member.
@@ -45,10 +50,10 @@ async fn reconnecting_client_catches_up_on_what_it_missed(backend: Backend) {
         .await;
     assert_eq!(status, 200);
 
-    // Bob reconnects through the other replica and asks for everything since the last event.
+    // Bob reconnects through the other replica and asks for everything after the last event.
     let mut bob_socket = Socket::connect(&bob.messaging_url).await;
     bob_socket
-        .send(json!({"method": 20, "timestamp": last_seen + 1}))
+        .send(json!({"method": 20, "position": last_seen}))
         .await;
     for (expected, text) in sent.iter().zip(["one", "two", "three"]) {
         let event = bob_socket.expect(20).await;
@@ -82,6 +87,40 @@ async fn reconnecting_client_catches_up_on_what_it_missed(backend: Backend) {
     bob_socket.expect_silence().await;
 }
 
+async fn catching_up_by_time_misses_nothing(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
+    let alice = stack.user(0, "alice").await;
+    let bob = stack.user(0, "bob").await;
+    let group = stack.group(0, &alice, "by time", &[&bob]).await;
+    let mut alice_socket = Socket::connect(&alice.messaging_url).await;
+    let mut sent = Vec::new();
+    for text in ["one", "two", "three"] {
+        alice_socket
+            .send(json!({"method": 40, "body": {"group_id": group, "data": text}}))
+            .await;
+        sent.push(alice_socket.expect(21).await);
+    }
+    // From the time of the second message's acknowledgement: the second and third, at least.
+    let since = sent[1]["timestamp"].as_i64().unwrap();
+    let mut bob_socket = Socket::connect(&bob.messaging_url).await;
+    bob_socket
+        .send(json!({"method": 20, "timestamp": since}))
+        .await;
+    let mut got = Vec::new();
+    while let Some(event) = bob_socket
+        .next_within(std::time::Duration::from_millis(500))
+        .await
+    {
+        assert_eq!(event["type"], 20, "only messages happened: {event}");
+        got.push(event["body"]["message_id"].clone());
+    }
+    let wanted = [&sent[1], &sent[2]].map(|ack| ack["body"]["message_id"].clone());
+    assert!(
+        got.ends_with(&wanted),
+        "got {got:?}, wanted at least {wanted:?}"
+    );
+}
+
 async fn a_sender_catches_up_on_receipts_given_while_away(backend: Backend) {
     let stack = spawn_stack(backend, 1).await;
     let alice = stack.user(0, "alice").await;
@@ -109,10 +148,9 @@ async fn a_sender_catches_up_on_receipts_given_while_away(backend: Backend) {
         alice_socket.expect(20).await["body"]["message_id"],
         message_id
     );
-    let delivered = alice_socket.expect(22).await;
-    assert_eq!(delivered["body"]["message_id"], message_id);
-    assert_eq!(delivered["body"]["user_id"], bob.id.as_str());
+    // Reading implies delivery: one receipt, 23.
     let read = alice_socket.expect(23).await;
     assert_eq!(read["body"]["message_id"], message_id);
+    assert_eq!(read["body"]["user_id"], bob.id.as_str());
     alice_socket.expect_silence().await;
 }

@@ -98,9 +98,16 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
             let store = PgChatStore::connect(&database, 10)
                 .await
                 .expect("chat store");
+            let bus = RedisBus::connect(&redis_url(), &prefix)
+                .await
+                .expect("Redis bus");
+            let publisher =
+                chat_service::Publisher::new(Arc::new(bus), &format!("http://{presence_address}"))
+                    .expect("presence URL");
             tokio::spawn(chat_service::serve(
                 chat_listener,
                 store,
+                Some(publisher),
                 stopper(&mut shutdown),
             ));
             let presence = RedisPresence::connect(&redis_url(), &prefix)
@@ -128,9 +135,14 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
             let store = SqliteChatStore::open(&dir.join("chat.sqlite3"))
                 .await
                 .expect("chat store");
+            let bus = Arc::new(MemoryBus::new());
+            let publisher =
+                chat_service::Publisher::new(bus.clone(), &format!("http://{presence_address}"))
+                    .expect("presence URL");
             tokio::spawn(chat_service::serve(
                 chat_listener,
                 store,
+                Some(publisher),
                 stopper(&mut shutdown),
             ));
             tokio::spawn(presence_service::serve(
@@ -139,7 +151,7 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
                 stopper(&mut shutdown),
             ));
             data_dir = Some(dir);
-            Some(Arc::new(MemoryBus::new()))
+            Some(bus)
         }
     };
 
@@ -381,6 +393,20 @@ impl Socket {
             "timestamp in {event}"
         );
         event
+    }
+
+    /// The next JSON frame if one arrives within `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let frame = tokio::time::timeout(wait, self.stream.next())
+                .await
+                .ok()??;
+            match frame.expect("socket error") {
+                Message::Text(text) => return Some(serde_json::from_str(&text).expect("JSON")),
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => continue,
+            }
+        }
     }
 
     /// Asserts that nothing arrives for a moment.

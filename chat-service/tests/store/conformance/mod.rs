@@ -1,19 +1,22 @@
 //! The cases, each an async function over any [`ChatStore`], and the steps they share.
 
-mod catch_up;
-mod catch_up_receipts;
 mod direct;
+mod event_log;
 mod groups;
 mod history;
+mod log_order;
+mod log_reads;
+mod logged;
 mod messages;
 mod numbers;
 mod receipts;
 
-pub use catch_up::*;
-pub use catch_up_receipts::*;
 pub use direct::*;
+pub use event_log::*;
 pub use groups::*;
 pub use history::*;
+pub use log_order::*;
+pub use log_reads::*;
 pub use messages::*;
 pub use numbers::*;
 pub use receipts::*;
@@ -65,6 +68,7 @@ pub fn message(sender: Uuid, conversation: Uuid, body: &str) -> NewMessage {
         body: body.into(),
         client_message_id: None,
         signature: None,
+        origin: None,
     }
 }
 

@@ -1,11 +1,12 @@
 //! Numbers: a conversation is found by its number, and a message carries its sender's and its
-//! conversation's numbers wherever it is read — send, retry, history, receipts, catch-up.
+//! conversation's numbers wherever it is read — send, retry, history, receipts, the event log.
 
 use chat_proto::chat::Message;
 use chat_proto::chat::conversation_event::Kind;
 use chat_service::store::{ChatStore, MessageRange, NewGroup, NewMessage, ReceiptKind};
 use uuid::Uuid;
 
+use super::logged::{Log, kinds};
 use super::{ALICE, BOB, CAROL, id, message};
 
 async fn numbered_group<S: ChatStore>(store: &S, creator: Uuid, members: &[Uuid]) -> (Uuid, i64) {
@@ -86,15 +87,11 @@ pub async fn messages_carry_sender_and_conversation_numbers<S: ChatStore>(store:
         .await
         .expect("mark read");
     assert_eq!(marked.message, Some(reply.clone()));
-    let feed = store
-        .catch_up(BOB, chrono::DateTime::UNIX_EPOCH, None, 100)
-        .await
-        .expect("catch up");
-    let replayed: Vec<Message> = feed
-        .events
+    let mut log = Log::new(&store).await;
+    let replayed: Vec<Message> = kinds(&log.of(BOB).await)
         .into_iter()
-        .filter_map(|event| match event.kind {
-            Some(Kind::Message(message)) => Some(message),
+        .filter_map(|kind| match kind {
+            Kind::Message(message) => Some(message),
             _ => None,
         })
         .collect();

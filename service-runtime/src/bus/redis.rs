@@ -10,7 +10,7 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 
-use super::{EventBus, SUBSCRIBER_BACKLOG};
+use super::{BusEvent, EventBus, SUBSCRIBER_BACKLOG};
 
 pub struct RedisBus {
     client: redis::Client,
@@ -57,7 +57,7 @@ impl EventBus for RedisBus {
     fn subscribe<'a>(
         &'a self,
         node: &'a str,
-    ) -> BoxFuture<'a, anyhow::Result<mpsc::Receiver<Vec<u8>>>> {
+    ) -> BoxFuture<'a, anyhow::Result<mpsc::Receiver<BusEvent>>> {
         Box::pin(async move {
             let channel = self.channel(node);
             let first = subscribe_once(&self.client, &channel).await?;
@@ -82,17 +82,17 @@ async fn relay(
     client: redis::Client,
     channel: String,
     first: redis::aio::PubSub,
-    sender: mpsc::Sender<Vec<u8>>,
+    sender: mpsc::Sender<BusEvent>,
 ) {
     let mut pubsub = Some(first);
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Duration::from_millis(50);
     loop {
         if let Some(connection) = pubsub.take() {
-            backoff = Duration::from_millis(100);
+            backoff = Duration::from_millis(50);
             let mut messages = connection.into_on_message();
             while let Some(message) = messages.next().await {
                 if sender
-                    .send(message.get_payload_bytes().to_vec())
+                    .send(BusEvent::Message(message.get_payload_bytes().to_vec()))
                     .await
                     .is_err()
                 {
@@ -105,10 +105,14 @@ async fn relay(
             return;
         }
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
+        // Capped low: delivery across replicas resumes within about a second of Redis.
+        backoff = (backoff * 2).min(Duration::from_millis(500));
         match subscribe_once(&client, &channel).await {
             Ok(connection) => {
                 tracing::info!(%channel, "Redis subscription restored");
+                if sender.send(BusEvent::Resumed).await.is_err() {
+                    return;
+                }
                 pubsub = Some(connection);
             }
             Err(error) => tracing::warn!(%channel, %error, "cannot resubscribe to Redis yet"),

@@ -6,11 +6,11 @@ use std::sync::Mutex;
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
-use super::{EventBus, SUBSCRIBER_BACKLOG};
+use super::{BusEvent, EventBus, SUBSCRIBER_BACKLOG};
 
 #[derive(Default)]
 pub struct MemoryBus {
-    subscribers: Mutex<HashMap<String, Vec<mpsc::Sender<Vec<u8>>>>>,
+    subscribers: Mutex<HashMap<String, Vec<mpsc::Sender<BusEvent>>>>,
 }
 
 impl MemoryBus {
@@ -30,7 +30,7 @@ impl EventBus for MemoryBus {
                 // Like Redis pub/sub, a subscriber that is gone or too far behind misses it.
                 list.retain(|s| !s.is_closed());
                 for subscriber in list.iter() {
-                    let _ = subscriber.try_send(payload.clone());
+                    let _ = subscriber.try_send(BusEvent::Message(payload.clone()));
                 }
             }
             Ok(())
@@ -44,7 +44,7 @@ impl EventBus for MemoryBus {
     fn subscribe<'a>(
         &'a self,
         node: &'a str,
-    ) -> BoxFuture<'a, anyhow::Result<mpsc::Receiver<Vec<u8>>>> {
+    ) -> BoxFuture<'a, anyhow::Result<mpsc::Receiver<BusEvent>>> {
         Box::pin(async move {
             let (sender, receiver) = mpsc::channel(SUBSCRIBER_BACKLOG);
             self.subscribers

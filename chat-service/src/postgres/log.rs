@@ -1,0 +1,148 @@
+//! The event log in Postgres: appending in a write's transaction, reading by position, and the
+//! relay's lease.
+//!
+//! Rows are appended without a position. The relay — one replica at a time, holding a session
+//! advisory lock on a connection of its own — gives every committed row without a position the
+//! next positions, in one statement. A row whose transaction commits while that statement runs
+//! is not visible to it and gets a later position in the next pass, so positions follow commit
+//! order as readers can observe it: nothing ever appears below a position a reader has passed.
+
+use chat_proto::chat::LogEntry;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{Connection, PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::log::{Append, LoggedRow, MAX_PAGE};
+use crate::store::{LogRange, RelayLease, StoreResult};
+
+/// The advisory lock that makes one replica the relay.
+const RELAY_LOCK: i64 = 0x6368_6174_7265_6c61; // "chatrela"
+
+pub async fn append(conn: &mut PgConnection, append: &Append) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO event_log (conversation_id, recipients, entry) VALUES ($1, $2, $3)")
+        .bind(append.conversation)
+        .bind(&append.recipients)
+        .bind(&append.entry)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn logged(row: &PgRow) -> Result<LoggedRow, sqlx::Error> {
+    Ok(LoggedRow {
+        position: row.try_get("position")?,
+        recipients: row.try_get("recipients")?,
+        entry: row.try_get("entry")?,
+    })
+}
+
+pub async fn head(pool: &PgPool) -> StoreResult<i64> {
+    let head: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM event_log")
+        .fetch_one(pool)
+        .await?;
+    Ok(head.unwrap_or(0))
+}
+
+pub async fn position_before(pool: &PgPool, since: DateTime<Utc>) -> StoreResult<i64> {
+    let position: Option<i64> = sqlx::query_scalar(
+        "SELECT position FROM event_log WHERE position IS NOT NULL AND logged_at < $1 \
+         ORDER BY logged_at DESC, position DESC LIMIT 1",
+    )
+    .bind(since)
+    .fetch_optional(pool)
+    .await?;
+    Ok(position.unwrap_or(0))
+}
+
+pub async fn read(pool: &PgPool, users: &[Uuid], range: LogRange) -> StoreResult<Vec<LogEntry>> {
+    let rows = sqlx::query(
+        "SELECT l.position, l.recipients, l.entry FROM event_log l \
+         WHERE l.position IN ( \
+             SELECT DISTINCT r.position FROM event_recipients r \
+             WHERE r.user_id = ANY($1) AND r.position > $2 \
+               AND ($3::bigint IS NULL OR r.position <= $3) \
+             ORDER BY r.position LIMIT $4) \
+         ORDER BY l.position",
+    )
+    .bind(users)
+    .bind(range.after)
+    .bind(range.up_to)
+    .bind(i64::from(range.limit.clamp(1, MAX_PAGE + 1)))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| logged(row)?.decode(Some(users)))
+        .collect()
+}
+
+/// The relay's lease: a connection holding the relay's advisory lock.
+pub struct PgRelayLease {
+    conn: PgConnection,
+}
+
+pub async fn lease(pool: &PgPool) -> StoreResult<Option<PgRelayLease>> {
+    let mut conn = pool.acquire().await?.detach();
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(RELAY_LOCK)
+        .fetch_one(&mut conn)
+        .await?;
+    if locked {
+        Ok(Some(PgRelayLease { conn }))
+    } else {
+        // Closing the connection is all the cleanup a lock not taken needs.
+        let _ = conn.close().await;
+        Ok(None)
+    }
+}
+
+impl RelayLease for PgRelayLease {
+    async fn published(&mut self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT published FROM event_relay WHERE id = 1")
+                .fetch_one(&mut self.conn)
+                .await?,
+        )
+    }
+
+    async fn next(&mut self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
+        // Positions continue from the head, in the order the rows were appended; the time
+        // never goes back along the positions, even when the clock does.
+        sqlx::query(
+            "WITH head AS ( \
+                 SELECT COALESCE(MAX(position), 0) AS position, \
+                        GREATEST(clock_timestamp(), MAX(logged_at)) AS at \
+                 FROM event_log WHERE position IS NOT NULL), \
+             pending AS ( \
+                 SELECT id, row_number() OVER (ORDER BY id) AS n FROM event_log \
+                 WHERE position IS NULL ORDER BY id LIMIT $1), \
+             positioned AS ( \
+                 UPDATE event_log l SET position = head.position + pending.n, logged_at = head.at \
+                 FROM pending, head WHERE l.id = pending.id \
+                 RETURNING l.position, l.recipients) \
+             INSERT INTO event_recipients (user_id, position) \
+             SELECT r.user_id, p.position FROM positioned p, UNNEST(p.recipients) AS r(user_id) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+        .execute(&mut self.conn)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT position, recipients, entry FROM event_log WHERE position > $1 \
+             ORDER BY position LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+        .fetch_all(&mut self.conn)
+        .await?;
+        rows.iter().map(|row| logged(row)?.decode(None)).collect()
+    }
+
+    async fn set_published(&mut self, position: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE event_relay SET published = GREATEST(published, $1) WHERE id = 1")
+            .bind(position)
+            .execute(&mut self.conn)
+            .await?;
+        Ok(())
+    }
+}

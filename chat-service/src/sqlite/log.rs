@@ -1,0 +1,148 @@
+//! The event log in SQLite. There is one writer, so a row gets its position in the transaction
+//! that appends it: positions follow commit order without a separate pass. The relay's lease is
+//! always granted (one process owns the file).
+
+use chat_proto::chat::LogEntry;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use uuid::Uuid;
+
+use super::rows::micros;
+use crate::log::{Append, LoggedRow, MAX_PAGE};
+use crate::store::{LogRange, RelayLease, StoreResult};
+
+pub async fn append(conn: &mut SqliteConnection, append: &Append) -> Result<(), sqlx::Error> {
+    let recipients = append
+        .recipients
+        .iter()
+        .map(|id| id.hyphenated().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let position: i64 = sqlx::query_scalar(
+        "INSERT INTO event_log (position, logged_at, conversation_id, recipients, entry) \
+         SELECT COALESCE(MAX(position), 0) + 1, MAX($1, COALESCE(MAX(logged_at), 0)), $2, $3, $4 \
+         FROM event_log RETURNING position",
+    )
+    .bind(micros(Utc::now()))
+    .bind(append.conversation.hyphenated())
+    .bind(&recipients)
+    .bind(&append.entry)
+    .fetch_one(&mut *conn)
+    .await?;
+    for user in &append.recipients {
+        sqlx::query("INSERT OR IGNORE INTO event_recipients (user_id, position) VALUES ($1, $2)")
+            .bind(user.hyphenated())
+            .bind(position)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn logged(row: &SqliteRow) -> Result<LoggedRow, sqlx::Error> {
+    let recipients: String = row.try_get("recipients")?;
+    let recipients = recipients
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| Uuid::parse_str(id).map_err(|error| sqlx::Error::Decode(error.into())))
+        .collect::<Result<_, _>>()?;
+    Ok(LoggedRow {
+        position: row.try_get("position")?,
+        recipients,
+        entry: row.try_get("entry")?,
+    })
+}
+
+pub async fn head(reader: &SqlitePool) -> StoreResult<i64> {
+    let head: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM event_log")
+        .fetch_one(reader)
+        .await?;
+    Ok(head.unwrap_or(0))
+}
+
+pub async fn position_before(reader: &SqlitePool, since: DateTime<Utc>) -> StoreResult<i64> {
+    let position: Option<i64> = sqlx::query_scalar(
+        "SELECT position FROM event_log WHERE logged_at < $1 \
+         ORDER BY logged_at DESC, position DESC LIMIT 1",
+    )
+    .bind(micros(since))
+    .fetch_optional(reader)
+    .await?;
+    Ok(position.unwrap_or(0))
+}
+
+pub async fn read(
+    reader: &SqlitePool,
+    users: &[Uuid],
+    range: LogRange,
+) -> StoreResult<Vec<LogEntry>> {
+    let ids = serde_json::to_string(
+        &users
+            .iter()
+            .map(|id| id.hyphenated().to_string())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|error| crate::error::ChatError::Internal(error.into()))?;
+    let rows = sqlx::query(
+        "SELECT l.position, l.recipients, l.entry FROM event_log l \
+         WHERE l.position IN ( \
+             SELECT DISTINCT r.position FROM event_recipients r \
+             WHERE r.user_id IN (SELECT value FROM json_each($1)) AND r.position > $2 \
+               AND ($3 IS NULL OR r.position <= $3) \
+             ORDER BY r.position LIMIT $4) \
+         ORDER BY l.position",
+    )
+    .bind(ids)
+    .bind(range.after)
+    .bind(range.up_to)
+    .bind(i64::from(range.limit.clamp(1, MAX_PAGE + 1)))
+    .fetch_all(reader)
+    .await?;
+    rows.iter()
+        .map(|row| logged(row)?.decode(Some(users)))
+        .collect()
+}
+
+/// The relay's lease on a single-process database.
+pub struct SqliteRelayLease {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+pub fn lease(writer: &SqlitePool, reader: &SqlitePool) -> SqliteRelayLease {
+    SqliteRelayLease {
+        writer: writer.clone(),
+        reader: reader.clone(),
+    }
+}
+
+impl RelayLease for SqliteRelayLease {
+    async fn published(&mut self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT published FROM event_relay WHERE id = 1")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn next(&mut self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
+        let rows = sqlx::query(
+            "SELECT position, recipients, entry FROM event_log WHERE position > $1 \
+             ORDER BY position LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|row| logged(row)?.decode(None)).collect()
+    }
+
+    async fn set_published(&mut self, position: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE event_relay SET published = MAX(published, $1) WHERE id = 1")
+            .bind(position)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}
