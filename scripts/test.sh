@@ -61,6 +61,9 @@ step "cargo test" cargo test --workspace --all-targets "$@"
 # (tests/release_smoke.rs).
 step "release build" cargo build --release --workspace --bins
 step "release smoke test" cargo test -p chat-backend --test release_smoke -- --ignored
+# The fault suite's short form: its own Postgres and Redis, the release binaries, one kill or
+# outage per test under traffic, every acknowledgement and delivery checked (tests/fault.rs).
+step "fault suite" scripts/fault.sh
 # Swagger UI at /api/ in Debian's headless Chromium, no request leaving the machine.
 step "swagger ui in a browser" scripts/check-swagger-ui.sh
 

@@ -68,9 +68,9 @@ impl Stamp {
     }
 }
 
-/// Method 20: every event since `timestamp` (ms).
-pub fn catch_up(timestamp: i64) -> String {
-    json!({"method": 20, "timestamp": timestamp}).to_string()
+/// Method 20: every event after the log `position` of the last event seen (exact).
+pub fn catch_up(position: i64) -> String {
+    json!({"method": 20, "position": position}).to_string()
 }
 
 /// The fields of an event the tool looks at.
@@ -80,6 +80,9 @@ pub struct Event<'a> {
     pub kind: u16,
     #[serde(default)]
     pub timestamp: i64,
+    /// The event's place in the server's log, for resuming exactly after it.
+    #[serde(default)]
+    pub position: i64,
     #[serde(default, borrow)]
     pub body: Body<'a>,
 }

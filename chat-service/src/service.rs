@@ -4,9 +4,10 @@ use chat_proto::chat::chat_server::Chat;
 use chat_proto::chat::{
     CatchUpRequest, CatchUpResponse, Conversation, ConversationList, CreateGroupRequest,
     GetConversationRequest, GetDirectConversationRequest, LatestMessageList,
-    ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest, LogHeadRequest,
-    LogHeadResponse, MembershipChange, MembershipRequest, MessagePage, ReadLogRequest,
-    ReadLogResponse, ReceiptRequest, ReceiptResponse, SendMessageRequest, SendMessageResponse,
+    ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest, LogEntry,
+    LogHeadRequest, LogHeadResponse, MembershipChange, MembershipRequest, MessagePage,
+    ReadLogRequest, ReadLogResponse, ReceiptRequest, ReceiptResponse, SendMessageRequest,
+    SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
@@ -28,6 +29,27 @@ pub const MAX_CLIENT_MESSAGE_ID_CHARS: usize = 128;
 
 /// Users one gap-repair read may ask about.
 pub const MAX_LOG_USERS: usize = 100_000;
+
+/// Most bytes of events in one page of the log: well inside gRPC's default 4 MiB message limit
+/// (500 messages of 32 KiB would be 16 MiB).
+pub const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Cuts `entries` (read with one more than `limit`) to a page of at most `limit` entries and
+/// [`MAX_PAGE_BYTES`], never fewer than one; true when more follow.
+fn page_to_fit(entries: &mut Vec<LogEntry>, limit: u32) -> bool {
+    let mut bytes = 0;
+    let mut fit = 0;
+    for entry in entries.iter().take(limit as usize) {
+        bytes += prost::Message::encoded_len(entry);
+        if fit > 0 && bytes > MAX_PAGE_BYTES {
+            break;
+        }
+        fit += 1;
+    }
+    let more = entries.len() > fit;
+    entries.truncate(fit);
+    more
+}
 
 pub struct ChatService<S> {
     store: S,
@@ -269,8 +291,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
             limit: limit + 1,
         };
         let mut entries = self.store.read_log(&[user], range).await?;
-        let more = entries.len() > limit as usize;
-        entries.truncate(limit as usize);
+        let more = page_to_fit(&mut entries, limit);
         let next_cursor = match (more, entries.last()) {
             (true, Some(last)) => encode_cursor(last.position),
             _ => String::new(),
@@ -319,8 +340,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
         } else {
             self.store.read_log(&users, range).await?
         };
-        let has_more = entries.len() > limit as usize;
-        entries.truncate(limit as usize);
+        let has_more = page_to_fit(&mut entries, limit);
         Ok(Response::new(ReadLogResponse { entries, has_more }))
     }
 

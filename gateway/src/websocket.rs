@@ -143,10 +143,9 @@ pub async fn write_outgoing(
     if outgoing.position != 0 && outgoing.position <= start {
         return Ok(());
     }
-    if outgoing.position != 0 {
-        metrics::counter!("gateway_events_delivered_total").increment(1);
-    }
-    write(sink, outgoing.frame).await
+    write(sink, outgoing.frame).await?;
+    metrics::counter!("gateway_events_delivered_total").increment(1);
+    Ok(())
 }
 
 /// The close a failed write deserves: 1013 for a client too slow to read, counted once.

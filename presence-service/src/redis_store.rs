@@ -35,7 +35,9 @@ impl RedisPresence {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             // A locate of 10 000 users is one pipeline; leave it room on a busy Redis.
-            .set_response_timeout(Some(Duration::from_secs(5)));
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            // After Redis restarts, be back within about half a second of it.
+            .set_max_delay(Duration::from_millis(500));
         let redis = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self::new(redis, key_prefix))
     }

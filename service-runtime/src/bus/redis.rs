@@ -7,7 +7,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::mpsc;
 
 use super::{BusEvent, EventBus, SUBSCRIBER_BACKLOG};
@@ -22,7 +22,12 @@ impl RedisBus {
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client =
             redis::Client::open(url).with_context(|| "REDIS_URL is not a valid Redis URL")?;
-        let publisher = ConnectionManager::new(client.clone())
+        // After Redis restarts, publishing resumes within about half a second of it.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_max_delay(Duration::from_millis(500));
+        let publisher = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .with_context(|| format!("cannot connect to Redis at {url}"))?;
         Ok(Self {
