@@ -6,8 +6,12 @@
 --
 -- `entry` is a chat.v1.LogEntry (event, origin, conversation kind) without its position.
 -- `logged_at` is set with the position and never decreases along it, for resuming by time.
+--
+-- Indexes are few on purpose, since every row is written twice: `id` is indexed only while the
+-- row waits for its position (the relay's scan and update), `position` once it has one. Finding
+-- the position for a time walks the position index back from the end (times follow positions).
 CREATE TABLE event_log (
-    id              BIGSERIAL PRIMARY KEY,
+    id              BIGSERIAL NOT NULL,
     position        BIGINT UNIQUE,
     logged_at       TIMESTAMPTZ,
     conversation_id UUID NOT NULL,
@@ -15,7 +19,6 @@ CREATE TABLE event_log (
     entry           BYTEA NOT NULL
 );
 CREATE INDEX event_log_pending ON event_log (id) WHERE position IS NULL;
-CREATE INDEX event_log_by_time ON event_log (logged_at, position) WHERE position IS NOT NULL;
 
 -- Who gets each positioned event: a user's catch-up is one index range.
 CREATE TABLE event_recipients (

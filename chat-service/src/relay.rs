@@ -30,6 +30,12 @@ const BATCH: u32 = 500;
 const POLL: Duration = Duration::from_millis(25);
 /// How often a replica that is not the relay asks to become it.
 const LEASE_RETRY: Duration = Duration::from_secs(1);
+/// The shortest time between two passes of a relay that is not behind: under load, a pass then
+/// positions and publishes many events with one commit instead of one each — a commit costs
+/// Postgres a WAL flush — for at most this much more latency.
+const GATHER: Duration = Duration::from_millis(2);
+/// How often, at most, a busy relay saves how far it has published.
+const SAVE_EVERY: Duration = Duration::from_millis(200);
 /// Replicas remembered for `after`; beyond it (long-gone replicas) the memory starts over.
 const MAX_NODES: usize = 10_000;
 
@@ -135,10 +141,17 @@ async fn lead<L: RelayLease>(
     wake: &Notify,
 ) -> StoreResult<()> {
     let mut published = lease.published().await?;
+    let mut saved = published;
+    let mut saved_at = tokio::time::Instant::now();
     let mut sent = HashMap::new();
     loop {
+        let pass = tokio::time::Instant::now();
         let entries = lease.next(published, BATCH).await?;
         let Some(last) = entries.last().map(|e| e.position) else {
+            if saved < published {
+                lease.set_published(published).await?;
+                saved = published;
+            }
             tokio::select! {
                 () = wake.notified() => {}
                 () = tokio::time::sleep(POLL) => {}
@@ -156,6 +169,14 @@ async fn lead<L: RelayLease>(
         }
         metrics::counter!("chat_relay_events_published_total").increment(entries.len() as u64);
         published = last;
-        lease.set_published(last).await?;
+        // Saved now and then, not per batch: a relay taking over publishes again from the last
+        // saved position, and gateways drop what they already have.
+        if saved_at.elapsed() >= SAVE_EVERY {
+            lease.set_published(published).await?;
+            (saved, saved_at) = (published, tokio::time::Instant::now());
+        }
+        if entries.len() < BATCH as usize {
+            tokio::time::sleep_until(pass + GATHER).await;
+        }
     }
 }

@@ -110,7 +110,7 @@ pub const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(20);
 const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
 /// How long one write to a client may take; a client that does not read for this long is
 /// too slow to keep up, and its socket is closed.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(4);
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Why a write to a client failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,9 +45,10 @@ pub async fn head(pool: &PgPool) -> StoreResult<i64> {
 }
 
 pub async fn position_before(pool: &PgPool, since: DateTime<Utc>) -> StoreResult<i64> {
+    // Times never decrease along positions: walk back from the newest.
     let position: Option<i64> = sqlx::query_scalar(
         "SELECT position FROM event_log WHERE position IS NOT NULL AND logged_at < $1 \
-         ORDER BY logged_at DESC, position DESC LIMIT 1",
+         ORDER BY position DESC LIMIT 1",
     )
     .bind(since)
     .fetch_optional(pool)
@@ -79,6 +80,9 @@ pub async fn read(pool: &PgPool, users: &[Uuid], range: LogRange) -> StoreResult
 /// The relay's lease: a connection holding the relay's advisory lock.
 pub struct PgRelayLease {
     conn: PgConnection,
+    /// The newest position this lease knows of, once it has published everything positioned
+    /// before it took over; from then on it only positions new rows.
+    positioned_after: Option<i64>,
 }
 
 pub async fn lease(pool: &PgPool) -> StoreResult<Option<PgRelayLease>> {
@@ -88,7 +92,10 @@ pub async fn lease(pool: &PgPool) -> StoreResult<Option<PgRelayLease>> {
         .fetch_one(&mut conn)
         .await?;
     if locked {
-        Ok(Some(PgRelayLease { conn }))
+        Ok(Some(PgRelayLease {
+            conn,
+            positioned_after: None,
+        }))
     } else {
         // Closing the connection is all the cleanup a lock not taken needs.
         let _ = conn.close().await;
@@ -106,36 +113,56 @@ impl RelayLease for PgRelayLease {
     }
 
     async fn next(&mut self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
+        let limit = i64::from(limit.clamp(1, MAX_PAGE));
+        // What already has a position after `after` comes first: a relay that just took over
+        // publishes again what its predecessor may not have.
+        if self.positioned_after.is_none_or(|head| head > after) {
+            let rows = sqlx::query(
+                "SELECT position, recipients, entry FROM event_log WHERE position > $1 \
+                 ORDER BY position LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut self.conn)
+            .await?;
+            if !rows.is_empty() {
+                return rows.iter().map(|row| logged(row)?.decode(None)).collect();
+            }
+            self.positioned_after = Some(after);
+        }
         // Positions continue from the head, in the order the rows were appended; the time
         // never goes back along the positions, even when the clock does.
-        sqlx::query(
+        let rows = sqlx::query(
             "WITH head AS ( \
-                 SELECT COALESCE(MAX(position), 0) AS position, \
-                        GREATEST(clock_timestamp(), MAX(logged_at)) AS at \
-                 FROM event_log WHERE position IS NOT NULL), \
+                 SELECT position, logged_at FROM event_log WHERE position IS NOT NULL \
+                 ORDER BY position DESC LIMIT 1), \
              pending AS ( \
                  SELECT id, row_number() OVER (ORDER BY id) AS n FROM event_log \
                  WHERE position IS NULL ORDER BY id LIMIT $1), \
              positioned AS ( \
-                 UPDATE event_log l SET position = head.position + pending.n, logged_at = head.at \
-                 FROM pending, head WHERE l.id = pending.id \
-                 RETURNING l.position, l.recipients) \
-             INSERT INTO event_recipients (user_id, position) \
-             SELECT r.user_id, p.position FROM positioned p, UNNEST(p.recipients) AS r(user_id) \
-             ON CONFLICT DO NOTHING",
+                 UPDATE event_log l \
+                 SET position = COALESCE((SELECT position FROM head), 0) + pending.n, \
+                     logged_at = GREATEST(clock_timestamp(), (SELECT logged_at FROM head)) \
+                 FROM pending WHERE l.id = pending.id AND l.position IS NULL \
+                 RETURNING l.position, l.recipients, l.entry), \
+             fanned AS ( \
+                 INSERT INTO event_recipients (user_id, position) \
+                 SELECT r.user_id, p.position FROM positioned p, \
+                     UNNEST(p.recipients) AS r(user_id) \
+                 ON CONFLICT DO NOTHING) \
+             SELECT position, recipients, entry FROM positioned ORDER BY position",
         )
-        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
-        .execute(&mut self.conn)
-        .await?;
-        let rows = sqlx::query(
-            "SELECT position, recipients, entry FROM event_log WHERE position > $1 \
-             ORDER BY position LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+        .bind(limit)
         .fetch_all(&mut self.conn)
         .await?;
-        rows.iter().map(|row| logged(row)?.decode(None)).collect()
+        let entries = rows
+            .iter()
+            .map(|row| logged(row)?.decode(None))
+            .collect::<StoreResult<Vec<_>>>()?;
+        if let Some(last) = entries.last() {
+            self.positioned_after = Some(last.position);
+        }
+        Ok(entries)
     }
 
     async fn set_published(&mut self, position: i64) -> StoreResult<()> {

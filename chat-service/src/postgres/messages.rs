@@ -9,7 +9,7 @@ use super::log;
 use super::rows::{MESSAGE_COLUMNS, member_ids, message};
 use crate::error::ChatError;
 use crate::log::Append;
-use crate::records::kind_from_name;
+use crate::records::{MessageRecord, kind_from_name};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResponse> {
@@ -18,35 +18,57 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     // with the same client message id sees the first attempt's committed row below. Membership
     // changes lock the same row, so the member list read after it sees a removal committed while
     // we waited. The time is read under the lock too, so times follow `seq`.
-    let counter: Option<(i64, i64, String, DateTime<Utc>)> = sqlx::query_as(
+    // The message's number is drawn here too, so that the message — and its event in the log —
+    // are whole before the one statement that stores both.
+    let counter: Option<(i64, i64, String, DateTime<Utc>, i64)> = sqlx::query_as(
         "UPDATE conversations SET last_seq = last_seq + 1, updated_at = clock_timestamp() \
-         WHERE id = $1 AND deleted_at IS NULL RETURNING last_seq, number, kind, updated_at",
+         WHERE id = $1 AND deleted_at IS NULL \
+         RETURNING last_seq, number, kind, updated_at, nextval('messages_number_seq')",
     )
     .bind(new.conversation)
     .fetch_optional(&mut *tx)
     .await?;
-    let (seq, conversation_number, kind, now) = counter.ok_or(ChatError::ConversationNotFound)?;
+    let (seq, conversation_number, kind, now, number) =
+        counter.ok_or(ChatError::ConversationNotFound)?;
     let conversation_kind = i32::from(kind_from_name(&kind));
     let members = member_ids(&mut *tx, new.conversation).await?;
     let sender = new.sender.to_string();
     if !members.contains(&sender) {
         return Err(ChatError::NotAMember);
     }
-    // One round trip stores the message and moves the sender's watermarks (they have seen their
-    // own message); a client message id already used stores nothing.
+    let draft: Message = MessageRecord {
+        id: Uuid::new_v4(),
+        number,
+        conversation: new.conversation,
+        seq,
+        sender: new.sender,
+        sender_number: new.sender_number,
+        conversation_number,
+        body: new.body.clone(),
+        client_message_id: new.client_message_id.clone(),
+        signature: new.signature.clone(),
+        created_at: now,
+    }
+    .into();
+    let event = Append::message(&draft, conversation_kind, &members, new.origin.clone())?;
+    // One round trip stores the message, moves the sender's watermarks (they have seen their
+    // own message) and logs its event; a client message id already used stores nothing.
     let inserted = sqlx::query(&format!(
         "WITH inserted AS ( \
              INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
-             signature, created_at, sender_number, conversation_number) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             signature, created_at, sender_number, conversation_number, number) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT ON CONSTRAINT messages_client_id_unique DO NOTHING \
              RETURNING {MESSAGE_COLUMNS}), \
          seen AS ( \
              UPDATE members SET last_delivered_seq = $3, last_read_seq = $3 \
-             WHERE conversation_id = $2 AND user_id = $4 AND EXISTS (SELECT 1 FROM inserted)) \
+             WHERE conversation_id = $2 AND user_id = $4 AND EXISTS (SELECT 1 FROM inserted)), \
+         logged AS ( \
+             INSERT INTO event_log (conversation_id, recipients, entry) \
+             SELECT $2, $12, $13 FROM inserted) \
          SELECT * FROM inserted"
     ))
-    .bind(Uuid::new_v4())
+    .bind(Uuid::parse_str(&draft.id).map_err(|error| ChatError::Internal(error.into()))?)
     .bind(new.conversation)
     .bind(seq)
     .bind(new.sender)
@@ -56,12 +78,13 @@ pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResp
     .bind(now)
     .bind(new.sender_number)
     .bind(conversation_number)
+    .bind(number)
+    .bind(&event.recipients)
+    .bind(&event.entry)
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(row) = inserted {
         let stored = message(&row)?;
-        let event = Append::message(&stored, conversation_kind, &members, new.origin.clone())?;
-        log::append(&mut tx, &event).await?;
         tx.commit().await?;
         return Ok(SendMessageResponse {
             message: Some(stored),
