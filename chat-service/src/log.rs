@@ -21,6 +21,13 @@ use crate::store::ReceiptKind;
 /// The most events one read of the log returns.
 pub const MAX_PAGE: u32 = 1000;
 
+/// A membership change of a group, by `actor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Joined { user: Uuid, actor: Uuid },
+    Left { user: Uuid, actor: Uuid },
+}
+
 /// An event to write into the log, with its recipients.
 #[derive(Debug, Clone)]
 pub struct Append {
@@ -108,8 +115,20 @@ impl Append {
         ))
     }
 
+    /// The event of `change` to `group`, which is shown after the change.
+    pub fn of_change(
+        group: &Conversation,
+        change: Change,
+        at: DateTime<Utc>,
+    ) -> Result<Self, ChatError> {
+        match change {
+            Change::Joined { user, actor } => Self::member_joined(group, user, actor, at),
+            Change::Left { user, actor } => Self::member_left(group, user, actor, at),
+        }
+    }
+
     /// `user` joined (or was added by `actor` to) `group`, which is shown after the change.
-    pub fn member_joined(
+    fn member_joined(
         group: &Conversation,
         user: Uuid,
         actor: Uuid,
@@ -121,7 +140,7 @@ impl Append {
 
     /// `user` left (or was removed by `actor` from) `group`, which is shown after the change:
     /// the remaining members are told, and so is the one who left.
-    pub fn member_left(
+    fn member_left(
         group: &Conversation,
         user: Uuid,
         actor: Uuid,

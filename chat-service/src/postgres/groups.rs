@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::log;
 use super::rows::{conversations_with_members, ms};
 use crate::error::ChatError;
-use crate::log::Append;
+use crate::log::{Append, Change};
 use crate::membership_events::{CreatedGroup, NewEvent};
 use crate::records;
 use crate::rules::{self, MemberRow, Membership};
@@ -109,12 +109,6 @@ pub async fn leave(
     let event = NewEvent::left(user, actor);
     record_event(&mut tx, conversation, event, now).await?;
     finish_change(tx, conversation, Some(Change::Left { user, actor }), now).await
-}
-
-/// A membership change, for its event in the log.
-enum Change {
-    Joined { user: Uuid, actor: Uuid },
-    Left { user: Uuid, actor: Uuid },
 }
 
 pub async fn list(pool: &PgPool, user: Uuid) -> StoreResult<Vec<Conversation>> {
@@ -227,14 +221,8 @@ async fn finish_change(
         .pop()
         .ok_or(ChatError::ConversationNotFound)?;
     let changed = change.is_some();
-    match change {
-        Some(Change::Joined { user, actor }) => {
-            log::append(&mut tx, &Append::member_joined(&found, user, actor, at)?).await?
-        }
-        Some(Change::Left { user, actor }) => {
-            log::append(&mut tx, &Append::member_left(&found, user, actor, at)?).await?
-        }
-        None => {}
+    if let Some(change) = change {
+        log::append(&mut tx, &Append::of_change(&found, change, at)?).await?;
     }
     tx.commit().await?;
     Ok(MembershipChange {
