@@ -86,6 +86,15 @@ impl Connection {
         first
     }
 
+    /// This socket as the origin of a write: the event skips it (it gets the reply instead).
+    pub fn origin(&self) -> chat_proto::chat::Origin {
+        chat_proto::chat::Origin {
+            connection_id: self.socket_id.clone(),
+            username: self.sender.username.clone(),
+            first_name: self.sender.first_name.clone(),
+        }
+    }
+
     /// Whether the logged event at `position` is new to this connection; if so, it counts as
     /// handed over.
     fn takes(&self, position: i64) -> bool {

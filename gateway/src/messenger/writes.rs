@@ -5,7 +5,7 @@
 //! socket gets the reply instead.
 
 use chat_proto::chat::{
-    CreateGroupRequest, GetDirectConversationRequest, MembershipRequest, Origin, SendMessageRequest,
+    CreateGroupRequest, GetDirectConversationRequest, MembershipRequest, SendMessageRequest,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -145,11 +145,7 @@ async fn send(state: &AppState, me: &Connection, request: SendMessageRequest) ->
         .send_message(SendMessageRequest {
             sender_id: me.user_id.clone(),
             sender_number: me.user_number,
-            origin: Some(Origin {
-                connection_id: me.socket_id.clone(),
-                username: me.sender.username.clone(),
-                first_name: me.sender.first_name.clone(),
-            }),
+            origin: Some(me.origin()),
             ..request
         })
         .await?

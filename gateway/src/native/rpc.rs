@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use chat_proto::chat::{CatchUpRequest, Origin, ReceiptRequest, SendMessageRequest};
+use chat_proto::chat::{CatchUpRequest, ReceiptRequest, SendMessageRequest};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -211,7 +211,6 @@ impl Rpc {
     /// members' sockets (and this user's other sockets) with this socket as its origin.
     async fn send_message(&mut self, request: &Value, sink: &mut Sink) -> Result<(), Failure> {
         let body: SendBody = body(request)?;
-        let sender = &self.connection.sender;
         let sent = self
             .state
             .services
@@ -225,11 +224,7 @@ impl Rpc {
                 signature: String::new(),
                 sender_number: self.connection.user_number,
                 number: 0,
-                origin: Some(Origin {
-                    connection_id: self.connection.socket_id.clone(),
-                    username: sender.username.clone(),
-                    first_name: sender.first_name.clone(),
-                }),
+                origin: Some(self.connection.origin()),
             })
             .await?
             .into_inner();

@@ -101,9 +101,17 @@ impl<'a> Api<'a> {
 }
 
 /// Sends a request and answers the next frame on the socket.
+/// Sends a request and answers its reply. Pushes of other kinds met on the way are skipped: a
+/// message sent just before this socket opened may still arrive on it, live.
 pub async fn request(socket: &mut Socket, kind: &str, params: Value) -> Value {
     socket.send(json!({"type": kind, "params": params})).await;
-    socket.next().await
+    loop {
+        let frame = socket.next().await;
+        let push = !frame["params"]["senderName"].is_null();
+        if !(push && frame["type"] != kind) {
+            return frame;
+        }
+    }
 }
 
 /// A reply of `kind` in the document's envelope; answers its `params.data`.
