@@ -34,6 +34,11 @@ pub const MAX_LOG_USERS: usize = 100_000;
 /// (500 messages of 32 KiB would be 16 MiB).
 pub const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
 
+/// Events per page of the log: 500 when the request says 0, at most [`MAX_PAGE`].
+fn log_page_limit(asked: u32) -> u32 {
+    if asked == 0 { 500 } else { asked.min(MAX_PAGE) }
+}
+
 /// Cuts `entries` (read with one more than `limit`) to a page of at most `limit` entries and
 /// [`MAX_PAGE_BYTES`], never fewer than one; true when more follow.
 fn page_to_fit(entries: &mut Vec<LogEntry>, limit: u32) -> bool {
@@ -280,11 +285,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
             }
             (cursor, _) => decode_cursor(cursor)?,
         };
-        let limit = if r.limit == 0 {
-            500
-        } else {
-            r.limit.min(MAX_PAGE)
-        };
+        let limit = log_page_limit(r.limit);
         let range = LogRange {
             after,
             up_to: positive(r.up_to_position),
@@ -325,11 +326,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
             .iter()
             .map(|u| id(u, "user_ids[]"))
             .collect::<Result<Vec<_>, _>>()?;
-        let limit = if r.limit == 0 {
-            500
-        } else {
-            r.limit.min(MAX_PAGE)
-        };
+        let limit = log_page_limit(r.limit);
         let range = LogRange {
             after: r.after_position.max(0),
             up_to: positive(r.up_to_position),

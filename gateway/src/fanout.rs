@@ -83,11 +83,26 @@ impl Announcer {
 
     /// Refreshes presence, retrying until it answers.
     async fn refresh_until_done(&self) {
-        let mut backoff = Duration::from_millis(50);
-        while let Err(status) = self.refresh().await {
-            tracing::warn!(code = ?status.code(), message = status.message(), "cannot mark sockets online yet");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(1));
+        until_answered("mark sockets online", || self.refresh()).await;
+    }
+}
+
+/// Calls a service until it answers, backing off up to a second between tries: what this
+/// replica follows cannot go on without the answer.
+async fn until_answered<T, F, C>(what: &str, mut call: C) -> T
+where
+    C: FnMut() -> F,
+    F: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        match call().await {
+            Ok(answer) => return answer,
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), message = status.message(), "cannot {what} yet");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
         }
     }
 }
@@ -171,17 +186,13 @@ pub struct Follower {
 impl Follower {
     /// Starts at the log's head: connections opened from now on get what comes after it.
     pub async fn start(announcer: Announcer, chat: Chat) -> Self {
-        let mut backoff = Duration::from_millis(50);
-        let followed = loop {
-            match chat.clone().log_head(LogHeadRequest {}).await {
-                Ok(head) => break head.into_inner().position,
-                Err(status) => {
-                    tracing::warn!(code = ?status.code(), message = status.message(), "cannot read the log head yet");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-            }
-        };
+        let followed = until_answered("read the log head", || {
+            let mut chat = chat.clone();
+            async move { chat.log_head(LogHeadRequest {}).await }
+        })
+        .await
+        .into_inner()
+        .position;
         Self {
             hub: announcer.hub.clone(),
             announcer,
@@ -276,16 +287,11 @@ impl Follower {
     }
 
     async fn read(&self, request: ReadLogRequest) -> chat_proto::chat::ReadLogResponse {
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            match self.chat.clone().read_log(request.clone()).await {
-                Ok(page) => return page.into_inner(),
-                Err(status) => {
-                    tracing::warn!(code = ?status.code(), message = status.message(), "cannot read the missed log range yet");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-            }
-        }
+        until_answered("read the missed log range", || {
+            let (mut chat, request) = (self.chat.clone(), request.clone());
+            async move { chat.read_log(request).await }
+        })
+        .await
+        .into_inner()
     }
 }
