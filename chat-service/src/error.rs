@@ -34,6 +34,20 @@ impl From<sqlx::Error> for ChatError {
 }
 
 impl ChatError {
+    /// The same error for another caller (a batch's failure answers each of its items).
+    pub fn shared(&self) -> Self {
+        match self {
+            ChatError::Validation(message) => ChatError::Validation(message.clone()),
+            ChatError::ConversationNotFound => ChatError::ConversationNotFound,
+            ChatError::MessageNotFound => ChatError::MessageNotFound,
+            ChatError::NotAMember => ChatError::NotAMember,
+            ChatError::Forbidden(message) => ChatError::Forbidden(message.clone()),
+            ChatError::WrongKind(message) => ChatError::WrongKind(message.clone()),
+            ChatError::Unavailable(cause) => ChatError::Unavailable(anyhow::anyhow!("{cause:#}")),
+            ChatError::Internal(cause) => ChatError::Internal(anyhow::anyhow!("{cause:#}")),
+        }
+    }
+
     /// The stable snake_case code clients match on.
     pub fn code(&self) -> &'static str {
         match self {

@@ -1,6 +1,7 @@
 //! chat-service: groups, direct and bot conversations, messages, receipts and catch-up, served
 //! over gRPC from Postgres, SQLite (single-process mode) or any other [`store::ChatStore`].
 
+pub mod batch;
 pub mod config;
 pub mod error;
 pub mod log;

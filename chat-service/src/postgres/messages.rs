@@ -1,4 +1,7 @@
-//! Messages in Postgres: sending (seq from the conversation's counter row), history, receipts.
+//! Messages in Postgres: sending in batches (seqs from the conversations' counter rows),
+//! history, receipts.
+
+use std::collections::HashMap;
 
 use chat_proto::chat::{Message, MessagePage, ReceiptResponse, SendMessageResponse};
 use chrono::{DateTime, Utc};
@@ -7,110 +10,388 @@ use uuid::Uuid;
 
 use super::log;
 use super::rows::{MESSAGE_COLUMNS, member_ids, message};
+use crate::batch::whole_or_alone;
 use crate::error::ChatError;
 use crate::log::Append;
 use crate::records::{MessageRecord, kind_from_name};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
-pub async fn send(pool: &PgPool, new: NewMessage) -> StoreResult<SendMessageResponse> {
+/// Stores a batch of sends in one transaction and answers each, in the batch's order (group
+/// commit; see [`crate::batch`]).
+pub async fn send_batch(
+    pool: &PgPool,
+    batch: Vec<NewMessage>,
+) -> Vec<StoreResult<SendMessageResponse>> {
+    whole_or_alone(&batch, |sends| store_batch(pool, sends)).await
+}
+
+/// A send's fate, decided under the conversations' locks.
+enum Plan {
+    Refused(ChatError),
+    /// A retry of a message stored by an earlier call.
+    Earlier(Message),
+    /// The `n`th message this batch stores.
+    New(usize),
+    /// A retry of the `n`th message this batch stores.
+    Again(usize),
+}
+
+async fn store_batch(
+    pool: &PgPool,
+    sends: &[NewMessage],
+) -> StoreResult<Vec<StoreResult<SendMessageResponse>>> {
     let mut tx = pool.begin().await?;
-    // Taking the counter row's lock first serializes the conversation's senders, so a retry
-    // with the same client message id sees the first attempt's committed row below. Membership
-    // changes lock the same row, so the member list read after it sees a removal committed while
-    // we waited. The time is read under the lock too, so times follow `seq`.
-    // The message's number is drawn here too, so that the message — and its event in the log —
-    // are whole before the one statement that stores both.
-    let counter: Option<(i64, i64, String, DateTime<Utc>, i64)> = sqlx::query_as(
-        "UPDATE conversations SET last_seq = last_seq + 1, updated_at = clock_timestamp() \
-         WHERE id = $1 AND deleted_at IS NULL \
-         RETURNING last_seq, number, kind, updated_at, nextval('messages_number_seq')",
+    let mut ids: Vec<Uuid> = sends.iter().map(|send| send.conversation).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // Taking the counter rows' locks first, always in the same order, serializes each
+    // conversation's senders (across batches and replicas): a retry with the same client
+    // message id sees the first attempt's committed row below. Membership changes lock the same
+    // rows, so the members read after this see a removal committed while we waited.
+    let locked: Vec<(Uuid, i64, String)> = sqlx::query_as(
+        "SELECT id, number, kind FROM conversations WHERE id = ANY($1) AND deleted_at IS NULL \
+         ORDER BY id FOR UPDATE",
     )
-    .bind(new.conversation)
-    .fetch_optional(&mut *tx)
+    .bind(&ids)
+    .fetch_all(&mut *tx)
     .await?;
-    let (seq, conversation_number, kind, now, number) =
-        counter.ok_or(ChatError::ConversationNotFound)?;
-    let conversation_kind = i32::from(kind_from_name(&kind));
-    let members = member_ids(&mut *tx, new.conversation).await?;
-    let sender = new.sender.to_string();
-    if !members.contains(&sender) {
-        return Err(ChatError::NotAMember);
+    let conversations: HashMap<Uuid, (i64, i32)> = locked
+        .into_iter()
+        .map(|(id, number, kind)| (id, (number, i32::from(kind_from_name(&kind)))))
+        .collect();
+    let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT conversation_id, user_id FROM members \
+         WHERE conversation_id = ANY($1) AND left_at IS NULL \
+         ORDER BY conversation_id, joined_at, user_id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut members: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (conversation, user) in rows {
+        members
+            .entry(conversation)
+            .or_default()
+            .push(user.to_string());
     }
-    let draft: Message = MessageRecord {
-        id: Uuid::new_v4(),
-        number,
-        conversation: new.conversation,
-        seq,
-        sender: new.sender,
-        sender_number: new.sender_number,
-        conversation_number,
-        body: new.body.clone(),
-        client_message_id: new.client_message_id.clone(),
-        signature: new.signature.clone(),
-        created_at: now,
+    let members_of = |conversation: &Uuid| members_of(&members, conversation);
+    let may_send = |send: &NewMessage| -> Result<(), ChatError> {
+        if !conversations.contains_key(&send.conversation) {
+            return Err(ChatError::ConversationNotFound);
+        }
+        let sender = send.sender.to_string();
+        if members_of(&send.conversation).contains(&sender) {
+            Ok(())
+        } else {
+            Err(ChatError::NotAMember)
+        }
+    };
+    let earlier =
+        earlier_attempts(&mut tx, sends.iter().filter(|send| may_send(send).is_ok())).await?;
+
+    // Each send's fate, and per conversation how many new messages it gets.
+    let mut plans = Vec::with_capacity(sends.len());
+    let mut fresh: Vec<&NewMessage> = Vec::new();
+    let mut first_of: HashMap<(Uuid, Uuid, &str), usize> = HashMap::new();
+    let mut counts: Vec<(Uuid, i64)> = Vec::new();
+    for send in sends {
+        if let Err(error) = may_send(send) {
+            plans.push(Plan::Refused(error));
+            continue;
+        }
+        if let Some(client_id) = send.client_message_id.as_deref() {
+            let key = (send.conversation, send.sender, client_id);
+            if let Some(original) = earlier.get(&(key.0, key.1, client_id.to_owned())) {
+                plans.push(Plan::Earlier(original.clone()));
+                continue;
+            }
+            if let Some(&n) = first_of.get(&key) {
+                plans.push(Plan::Again(n));
+                continue;
+            }
+            first_of.insert(key, fresh.len());
+        }
+        plans.push(Plan::New(fresh.len()));
+        fresh.push(send);
+        match counts.iter_mut().find(|(id, _)| *id == send.conversation) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((send.conversation, 1)),
+        }
     }
-    .into();
-    let event = Append::message(&draft, conversation_kind, &members, new.origin.clone())?;
-    // One round trip stores the message, moves the sender's watermarks (they have seen their
-    // own message) and logs its event; a client message id already used stores nothing.
-    let inserted = sqlx::query(&format!(
+
+    let stored = if fresh.is_empty() {
+        tx.rollback().await?;
+        Vec::new()
+    } else {
+        let stored = store_fresh(&mut tx, &fresh, &counts, &conversations, &members).await?;
+        tx.commit().await?;
+        stored
+    };
+
+    Ok(sends
+        .iter()
+        .zip(plans)
+        .map(|(send, plan)| {
+            let (message, duplicate) = match plan {
+                Plan::Refused(error) => return Err(error),
+                Plan::Earlier(original) => (original, true),
+                Plan::New(n) => (stored[n].clone(), false),
+                Plan::Again(n) => (stored[n].clone(), true),
+            };
+            Ok(SendMessageResponse {
+                message: Some(message),
+                duplicate,
+                member_ids: members_of(&send.conversation).to_vec(),
+                conversation_kind: conversations[&send.conversation].1,
+            })
+        })
+        .collect())
+}
+
+fn members_of<'m>(members: &'m HashMap<Uuid, Vec<String>>, conversation: &Uuid) -> &'m [String] {
+    members.get(conversation).map_or(&[], Vec::as_slice)
+}
+
+/// Messages already stored under the client message ids of `sends`, by (conversation, sender,
+/// client message id).
+async fn earlier_attempts<'a>(
+    tx: &mut PgConnection,
+    sends: impl Iterator<Item = &'a NewMessage>,
+) -> StoreResult<HashMap<(Uuid, Uuid, String), Message>> {
+    let (mut conversations, mut senders, mut client_ids) = (Vec::new(), Vec::new(), Vec::new());
+    for send in sends {
+        if let Some(client_id) = &send.client_message_id {
+            conversations.push(send.conversation);
+            senders.push(send.sender);
+            client_ids.push(client_id.as_str());
+        }
+    }
+    if client_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages \
+         WHERE (conversation_id, sender_id, client_message_id) IN ( \
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[]))"
+    ))
+    .bind(&conversations)
+    .bind(&senders)
+    .bind(&client_ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let key = (
+            row.try_get("conversation_id")?,
+            row.try_get("sender_id")?,
+            row.try_get::<Option<String>, _>("client_message_id")?
+                .unwrap_or_default(),
+        );
+        found.insert(key, message(row)?);
+    }
+    Ok(found)
+}
+
+/// Stores `fresh` (in order) with one statement for the counters and one for the messages,
+/// the senders' watermarks and the events.
+async fn store_fresh(
+    tx: &mut PgConnection,
+    fresh: &[&NewMessage],
+    counts: &[(Uuid, i64)],
+    conversations: &HashMap<Uuid, (i64, i32)>,
+    members: &HashMap<Uuid, Vec<String>>,
+) -> StoreResult<Vec<Message>> {
+    // Each conversation's seq range and time, and the messages' numbers, drawn in one statement
+    // under the locks: times and numbers follow seq.
+    let (ids, by): (Vec<Uuid>, Vec<i64>) = counts.iter().copied().unzip();
+    let rows: Vec<(Uuid, i64, DateTime<Utc>, Vec<i64>)> = sqlx::query_as(
+        "WITH counters AS ( \
+             UPDATE conversations c \
+             SET last_seq = c.last_seq + n.count, updated_at = clock_timestamp() \
+             FROM UNNEST($1::uuid[], $2::bigint[]) AS n(id, count) WHERE c.id = n.id \
+             RETURNING c.id, c.last_seq, c.updated_at), \
+         numbers AS ( \
+             SELECT array_agg(n ORDER BY n) AS numbers FROM ( \
+                 SELECT nextval('messages_number_seq') AS n FROM generate_series(1, $3)) drawn) \
+         SELECT counters.id, counters.last_seq, counters.updated_at, numbers.numbers \
+         FROM counters, numbers",
+    )
+    .bind(&ids)
+    .bind(&by)
+    .bind(fresh.len() as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    let numbers = rows.first().map(|row| row.3.clone()).unwrap_or_default();
+    if rows.len() != counts.len() || numbers.len() != fresh.len() {
+        return Err(ChatError::Internal(anyhow::anyhow!(
+            "counters moved for {} of {} conversations, {} numbers for {} messages",
+            rows.len(),
+            counts.len(),
+            numbers.len(),
+            fresh.len()
+        )));
+    }
+    // The next seq of each conversation, and its time.
+    let mut next: HashMap<Uuid, (i64, DateTime<Utc>)> = rows
+        .iter()
+        .map(|(id, last, at, _)| {
+            let count = counts.iter().find(|(c, _)| c == id).map_or(0, |(_, n)| *n);
+            (*id, (last - count + 1, *at))
+        })
+        .collect();
+
+    let mut stored = Vec::with_capacity(fresh.len());
+    let mut columns = Columns::with_capacity(fresh.len());
+    for (send, number) in fresh.iter().zip(numbers) {
+        let (seq, at) = next
+            .get_mut(&send.conversation)
+            .map(|(seq, at)| {
+                *seq += 1;
+                (*seq - 1, *at)
+            })
+            .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("no counter for a message")))?;
+        let id = Uuid::new_v4();
+        let draft: Message = MessageRecord {
+            id,
+            number,
+            conversation: send.conversation,
+            seq,
+            sender: send.sender,
+            sender_number: send.sender_number,
+            conversation_number: conversations[&send.conversation].0,
+            body: send.body.clone(),
+            client_message_id: send.client_message_id.clone(),
+            signature: send.signature.clone(),
+            created_at: at,
+        }
+        .into();
+        let (conversation_number, kind) = conversations[&send.conversation];
+        let recipients = members_of(members, &send.conversation);
+        let event = Append::message(&draft, kind, recipients, send.origin.clone())?;
+        columns.push(
+            Stored {
+                id,
+                number,
+                seq,
+                at,
+                conversation_number,
+            },
+            send,
+            event,
+        );
+        stored.push(draft);
+    }
+    // One statement stores the messages, moves each sender's watermarks (they have seen their
+    // own messages) and logs the events, in the messages' order.
+    let inserted: i64 = sqlx::query_scalar(
         "WITH inserted AS ( \
              INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
-             signature, created_at, sender_number, conversation_number, number) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT ON CONSTRAINT messages_client_id_unique DO NOTHING \
-             RETURNING {MESSAGE_COLUMNS}), \
+                 signature, created_at, sender_number, conversation_number, number) \
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], \
+                 $6::text[], $7::text[], $8::timestamptz[], $9::bigint[], $10::bigint[], \
+                 $11::bigint[]) \
+             RETURNING conversation_id, sender_id, seq), \
          seen AS ( \
-             UPDATE members SET last_delivered_seq = $3, last_read_seq = $3 \
-             WHERE conversation_id = $2 AND user_id = $4 AND EXISTS (SELECT 1 FROM inserted)), \
+             UPDATE members m SET last_delivered_seq = GREATEST(m.last_delivered_seq, s.seq), \
+                 last_read_seq = GREATEST(m.last_read_seq, s.seq) \
+             FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM inserted \
+                   GROUP BY conversation_id, sender_id) s \
+             WHERE m.conversation_id = s.conversation_id AND m.user_id = s.sender_id), \
          logged AS ( \
              INSERT INTO event_log (conversation_id, recipients, entry) \
-             SELECT $2, $12, $13 FROM inserted) \
-         SELECT * FROM inserted"
-    ))
-    .bind(Uuid::parse_str(&draft.id).map_err(|error| ChatError::Internal(error.into()))?)
-    .bind(new.conversation)
-    .bind(seq)
-    .bind(new.sender)
-    .bind(&new.body)
-    .bind(&new.client_message_id)
-    .bind(&new.signature)
-    .bind(now)
-    .bind(new.sender_number)
-    .bind(conversation_number)
-    .bind(number)
-    .bind(&event.recipients)
-    .bind(&event.entry)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(row) = inserted {
-        let stored = message(&row)?;
-        tx.commit().await?;
-        return Ok(SendMessageResponse {
-            message: Some(stored),
-            duplicate: false,
-            member_ids: members,
-            conversation_kind,
-        });
-    }
-    // A retry: answer with the original, and give back the seq this attempt took.
-    let existing = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages \
-         WHERE conversation_id = $1 AND sender_id = $2 AND client_message_id = $3"
-    ))
-    .bind(new.conversation)
-    .bind(new.sender)
-    .bind(&new.client_message_id)
+             SELECT e.conversation_id, e.recipients::uuid[], e.entry \
+             FROM UNNEST($2::uuid[], $12::text[], $13::bytea[]) WITH ORDINALITY \
+                 AS e(conversation_id, recipients, entry, n) \
+             ORDER BY e.n) \
+         SELECT count(*) FROM inserted",
+    )
+    .bind(&columns.ids)
+    .bind(&columns.conversations)
+    .bind(&columns.seqs)
+    .bind(&columns.senders)
+    .bind(&columns.bodies)
+    .bind(&columns.client_ids)
+    .bind(&columns.signatures)
+    .bind(&columns.times)
+    .bind(&columns.sender_numbers)
+    .bind(&columns.conversation_numbers)
+    .bind(&columns.numbers)
+    .bind(&columns.recipients)
+    .bind(&columns.entries)
     .fetch_one(&mut *tx)
     .await?;
-    let original = message(&existing)?;
-    tx.rollback().await?;
-    Ok(SendMessageResponse {
-        message: Some(original),
-        duplicate: true,
-        member_ids: members,
-        conversation_kind,
-    })
+    if inserted != fresh.len() as i64 {
+        return Err(ChatError::Internal(anyhow::anyhow!(
+            "stored {inserted} of {} messages",
+            fresh.len()
+        )));
+    }
+    Ok(stored)
+}
+
+/// What storing gives a message beyond what its sender sent.
+struct Stored {
+    id: Uuid,
+    number: i64,
+    seq: i64,
+    at: DateTime<Utc>,
+    conversation_number: i64,
+}
+
+/// A batch of messages and their events as the columns `UNNEST` reads.
+struct Columns<'a> {
+    ids: Vec<Uuid>,
+    conversations: Vec<Uuid>,
+    seqs: Vec<i64>,
+    senders: Vec<Uuid>,
+    bodies: Vec<&'a str>,
+    client_ids: Vec<Option<&'a str>>,
+    signatures: Vec<Option<&'a str>>,
+    times: Vec<DateTime<Utc>>,
+    sender_numbers: Vec<i64>,
+    conversation_numbers: Vec<i64>,
+    numbers: Vec<i64>,
+    /// Each event's recipients as an array literal (`UNNEST` cannot take ragged arrays).
+    recipients: Vec<String>,
+    entries: Vec<Vec<u8>>,
+}
+
+impl<'a> Columns<'a> {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            ids: Vec::with_capacity(n),
+            conversations: Vec::with_capacity(n),
+            seqs: Vec::with_capacity(n),
+            senders: Vec::with_capacity(n),
+            bodies: Vec::with_capacity(n),
+            client_ids: Vec::with_capacity(n),
+            signatures: Vec::with_capacity(n),
+            times: Vec::with_capacity(n),
+            sender_numbers: Vec::with_capacity(n),
+            conversation_numbers: Vec::with_capacity(n),
+            numbers: Vec::with_capacity(n),
+            recipients: Vec::with_capacity(n),
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, stored: Stored, send: &'a NewMessage, event: Append) {
+        self.ids.push(stored.id);
+        self.conversations.push(send.conversation);
+        self.seqs.push(stored.seq);
+        self.senders.push(send.sender);
+        self.bodies.push(&send.body);
+        self.client_ids.push(send.client_message_id.as_deref());
+        self.signatures.push(send.signature.as_deref());
+        self.times.push(stored.at);
+        self.sender_numbers.push(send.sender_number);
+        self.conversation_numbers.push(stored.conversation_number);
+        self.numbers.push(stored.number);
+        let recipients: Vec<String> = event.recipients.iter().map(Uuid::to_string).collect();
+        self.recipients
+            .push(format!("{{{}}}", recipients.join(",")));
+        self.entries.push(event.entry);
+    }
 }
 
 pub async fn list(

@@ -16,6 +16,7 @@ use sqlx::migrate::Migrator;
 use uuid::Uuid;
 
 pub use self::log::PgRelayLease;
+use crate::batch::Batcher;
 use crate::store::{
     ChatStore, LogRange, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
 };
@@ -26,9 +27,13 @@ pub const SCHEMA: &str = "chat";
 /// The migrations of the `chat` schema, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// Sends waiting to be stored together (group commit).
+type SendQueue = Batcher<NewMessage, StoreResult<SendMessageResponse>>;
+
 #[derive(Clone)]
 pub struct PgChatStore {
     pool: PgPool,
+    sends: SendQueue,
 }
 
 impl PgChatStore {
@@ -36,7 +41,16 @@ impl PgChatStore {
     /// to date (migrations take an advisory lock, so replicas starting together do not race).
     pub async fn new(pool: PgPool) -> anyhow::Result<Self> {
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self::over(pool))
+    }
+
+    fn over(pool: PgPool) -> Self {
+        let batches = pool.clone();
+        let sends = Batcher::start(move |batch| {
+            let pool = batches.clone();
+            async move { messages::send_batch(&pool, batch).await }
+        });
+        Self { pool, sends }
     }
 
     /// Connects to `url` (tables in the `chat` schema) and migrates.
@@ -50,7 +64,7 @@ impl PgChatStore {
     pub async fn connect_migrated(url: &str, max_connections: u32) -> anyhow::Result<Self> {
         let pool = service_runtime::postgres::connect(url, SCHEMA, max_connections).await?;
         service_runtime::postgres::ensure_migrated(&pool, &MIGRATOR, SCHEMA).await?;
-        Ok(Self { pool })
+        Ok(Self::over(pool))
     }
 }
 
@@ -116,7 +130,7 @@ impl ChatStore for PgChatStore {
     }
 
     async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {
-        messages::send(&self.pool, message).await
+        self.sends.store(message).await
     }
 
     async fn list_messages(

@@ -7,17 +7,47 @@ use uuid::Uuid;
 
 use super::rows::{MESSAGE_COLUMNS, member_ids, message, micros, uuid};
 use super::{log, write};
+use crate::batch::whole_or_alone;
 use crate::error::ChatError;
 use crate::log::Append;
 use crate::records::{HistoryQuery, kind_from_name};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
-pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessageResponse> {
-    // `BEGIN IMMEDIATE` takes SQLite's one write lock before anything is read, so senders run
-    // one after another: a retry with the same client message id sees the first attempt's
-    // committed row, and the counter below never hands out a seq twice.
+/// Stores a batch of sends in one transaction and answers each, in the batch's order (group
+/// commit; see [`crate::batch`]).
+pub async fn send_batch(
+    writer: &SqlitePool,
+    batch: Vec<NewMessage>,
+) -> Vec<StoreResult<SendMessageResponse>> {
+    whole_or_alone(&batch, |sends| store_batch(writer, sends)).await
+}
+
+async fn store_batch(
+    writer: &SqlitePool,
+    sends: &[NewMessage],
+) -> StoreResult<Vec<StoreResult<SendMessageResponse>>> {
+    // `BEGIN IMMEDIATE` takes SQLite's one write lock before anything is read, so batches run
+    // one after another: a retry with the same client message id sees the first attempt's row,
+    // and the counters never hand out a seq twice.
     let mut tx = write(writer).await?;
-    let kind = member_of(&mut tx, new.sender, new.conversation).await?;
+    let mut answers = Vec::with_capacity(sends.len());
+    for send in sends {
+        match send_in(&mut tx, send).await {
+            // A send is refused before it writes anything; the batch goes on.
+            Err(error @ (ChatError::ConversationNotFound | ChatError::NotAMember)) => {
+                answers.push(Err(error));
+            }
+            Err(error) => return Err(error),
+            Ok(answer) => answers.push(Ok(answer)),
+        }
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// Stores one send in the batch's transaction.
+async fn send_in(tx: &mut SqliteConnection, new: &NewMessage) -> StoreResult<SendMessageResponse> {
+    let kind = member_of(&mut *tx, new.sender, new.conversation).await?;
     let conversation_kind = i32::from(kind_from_name(&kind));
     if let Some(client_id) = &new.client_message_id {
         let existing = sqlx::query(&format!(
@@ -32,7 +62,6 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
         if let Some(row) = existing {
             let original = message(&row)?;
             let members = member_ids(&mut *tx, new.conversation).await?;
-            tx.rollback().await?;
             return Ok(SendMessageResponse {
                 message: Some(original),
                 duplicate: true,
@@ -81,8 +110,7 @@ pub async fn send(writer: &SqlitePool, new: NewMessage) -> StoreResult<SendMessa
     .await?;
     let members = member_ids(&mut *tx, new.conversation).await?;
     let event = Append::message(&stored, conversation_kind, &members, new.origin.clone())?;
-    log::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    log::append(&mut *tx, &event).await?;
     Ok(SendMessageResponse {
         message: Some(stored),
         duplicate: false,

@@ -27,6 +27,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
 pub use self::log::SqliteRelayLease;
+use crate::batch::Batcher;
 use crate::store::{
     ChatStore, LogRange, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
 };
@@ -38,6 +39,9 @@ const READERS: u32 = 4;
 pub struct SqliteChatStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Sends waiting to be stored together (group commit): one transaction, one sync of the
+    /// WAL, for each batch.
+    sends: Batcher<NewMessage, StoreResult<SendMessageResponse>>,
 }
 
 impl SqliteChatStore {
@@ -72,7 +76,16 @@ impl SqliteChatStore {
             .connect_with(options)
             .await
             .with_context(cannot_open)?;
-        Ok(Self { writer, reader })
+        let batches = writer.clone();
+        let sends = Batcher::start(move |batch| {
+            let writer = batches.clone();
+            async move { messages::send_batch(&writer, batch).await }
+        });
+        Ok(Self {
+            writer,
+            reader,
+            sends,
+        })
     }
 
     /// Closes every connection, after the calls in flight finish.
@@ -149,7 +162,7 @@ impl ChatStore for SqliteChatStore {
     }
 
     async fn send_message(&self, message: NewMessage) -> StoreResult<SendMessageResponse> {
-        messages::send(&self.writer, message).await
+        self.sends.store(message).await
     }
 
     async fn list_messages(

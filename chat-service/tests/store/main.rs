@@ -38,6 +38,8 @@ conformance_suite!(
     sends_by_non_members_and_to_unknown_conversations_are_refused,
     concurrent_senders_get_contiguous_seqs,
     concurrent_retries_store_one_message,
+    concurrent_sends_across_conversations_keep_each_ones_order,
+    a_send_the_database_rejects_does_not_fail_the_others,
     conversations_are_found_by_number,
     messages_carry_sender_and_conversation_numbers,
     history_pages_by_seq,

@@ -1,10 +1,16 @@
 //! Sending: seq from 1 without gaps, one message per client message id, and who may send.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chat_proto::chat::conversation_event::Kind;
 use chat_service::error::ChatError;
+use chat_service::log::MAX_PAGE;
 use chat_service::store::{ChatStore, MessageRange};
+use tokio::task::JoinSet;
 use uuid::Uuid;
+
+use super::logged::Log;
 
 use super::{ALICE, BOB, DAVE, conversation, group, ids, message, refused, send};
 
@@ -196,4 +202,152 @@ pub async fn concurrent_retries_store_one_message<S: ChatStore>(store: S) {
     assert!(responses.iter().all(|r| r.message.as_ref() == Some(&first)));
     assert_eq!(first.seq, 1);
     assert_eq!(all_messages(&*store, BOB, team).await, vec![first]);
+}
+
+/// Sends to several conversations at once, some refused and some retried, as one batch would
+/// hold them: each conversation's seqs stay 1..n in its senders' order, numbers and times follow
+/// seq, refusals store nothing, a retry answers with its first attempt, and the log holds one
+/// event per stored message, in seq order within each conversation.
+pub async fn concurrent_sends_across_conversations_keep_each_ones_order<S: ChatStore>(store: S) {
+    const GROUPS: usize = 6;
+    const EACH: usize = 25;
+    let mut teams = Vec::new();
+    for _ in 0..GROUPS {
+        teams.push(group(&store, ALICE, &[BOB], false).await);
+    }
+    let mut log = Log::new(&store).await;
+    let start = log.settle().await;
+    let mut tasks = JoinSet::new();
+    for &team in &teams {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut sent = Vec::new();
+            for n in 0..EACH {
+                let mut next = message(if n % 2 == 0 { ALICE } else { BOB }, team, &n.to_string());
+                next.client_message_id = Some(format!("m{n}"));
+                sent.push(store.send_message(next).await.expect("a member's send"));
+            }
+            (team, sent)
+        });
+    }
+    for n in 0..EACH {
+        let store = store.clone();
+        let team = teams[n % GROUPS];
+        tasks.spawn(async move {
+            let refused_send = store
+                .send_message(message(DAVE, team, "not a member"))
+                .await;
+            assert!(
+                matches!(refused_send, Err(ChatError::NotAMember)),
+                "{refused_send:?}"
+            );
+            let unknown = store
+                .send_message(message(ALICE, Uuid::new_v4(), "nowhere"))
+                .await;
+            assert!(
+                matches!(unknown, Err(ChatError::ConversationNotFound)),
+                "{unknown:?}"
+            );
+            (team, Vec::new())
+        });
+    }
+    let mut numbers = Vec::new();
+    for (team, sent) in tasks.join_all().await {
+        if sent.is_empty() {
+            continue;
+        }
+        assert!(sent.iter().all(|r| !r.duplicate));
+        let stored: Vec<_> = sent
+            .iter()
+            .map(|r| r.message.clone().expect("a message"))
+            .collect();
+        let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=EACH as i64).collect::<Vec<_>>(),
+            "seqs of {team}"
+        );
+        assert!(
+            stored.windows(2).all(|w| w[0].number < w[1].number),
+            "numbers follow seq"
+        );
+        assert!(
+            stored
+                .windows(2)
+                .all(|w| w[0].created_at_ms <= w[1].created_at_ms),
+            "times follow seq"
+        );
+        assert_eq!(all_messages(&store, BOB, team).await, stored);
+        // Retried now, each answers with its first attempt and stores nothing.
+        for (n, first) in stored.iter().enumerate().step_by(7) {
+            let mut again = message(if n % 2 == 0 { ALICE } else { BOB }, team, "again");
+            again.client_message_id = Some(format!("m{n}"));
+            let answer = store.send_message(again).await.expect("a retry");
+            assert!(answer.duplicate);
+            assert_eq!(answer.message.as_ref(), Some(first));
+        }
+        assert_eq!(
+            conversation(&store, ALICE, team).await.last_seq,
+            EACH as i64
+        );
+        numbers.extend(stored.iter().map(|m| m.number));
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(
+        numbers.len(),
+        GROUPS * EACH,
+        "every message has a number of its own"
+    );
+
+    log.settle().await;
+    let events = log.read(&[BOB], start, None, MAX_PAGE).await;
+    let mut logged: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for entry in events {
+        if let Some(Kind::Message(m)) = entry.event.and_then(|e| e.kind) {
+            assert_eq!(entry.recipient_ids, ids(&[BOB]), "read as bob");
+            logged.entry(m.conversation_id).or_default().push(m.seq);
+        }
+    }
+    assert_eq!(logged.len(), GROUPS);
+    for seqs in logged.values() {
+        assert_eq!(seqs, &(1..=EACH as i64).collect::<Vec<_>>());
+    }
+}
+
+/// A send the database itself rejects (a NUL in the body: Postgres refuses it in text, which
+/// the service's own validation would have caught first) does not take down the sends that
+/// happened to be stored with it: they are all stored, once.
+pub async fn a_send_the_database_rejects_does_not_fail_the_others<S: ChatStore>(store: S) {
+    let team = group(&store, ALICE, &[BOB], false).await;
+    let mut tasks = JoinSet::new();
+    for n in 0..40 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let body = if n == 20 {
+                "bad \0 byte".to_owned()
+            } else {
+                format!("good {n}")
+            };
+            (n, store.send_message(message(ALICE, team, &body)).await)
+        });
+    }
+    let mut good = 0;
+    for (n, sent) in tasks.join_all().await {
+        if n != 20 {
+            sent.unwrap_or_else(|error| panic!("send {n} failed with the bad one: {error:?}"));
+            good += 1;
+        }
+    }
+    let stored = all_messages(&store, ALICE, team).await;
+    let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=stored.len() as i64).collect::<Vec<_>>(),
+        "no gaps"
+    );
+    assert_eq!(
+        stored.iter().filter(|m| m.body.starts_with("good")).count(),
+        good
+    );
 }

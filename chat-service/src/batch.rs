@@ -1,0 +1,176 @@
+//! Group commit: concurrent sends are gathered into batches, and one transaction stores each
+//! batch and commits once.
+//!
+//! A batch is whatever has queued up when a slot frees: with no load every send goes alone and
+//! waits for nothing; under load, sends gather while the batches before them commit, so the
+//! batches grow with the load and the commits per second stay bounded by [`Batcher`]'s depth.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::error::ChatError;
+use crate::store::StoreResult;
+
+/// The most sends one batch holds.
+pub const MAX_BATCH: usize = 256;
+
+/// Batches in flight at once. Two keep the database busy while the next batch is gathered and
+/// the last one's answers go out; more would only queue on the same conversations' rows.
+pub const DEPTH: usize = 2;
+
+type Job<T, R> = (T, oneshot::Sender<R>);
+
+/// A queue in front of a function that handles many items at once.
+pub struct Batcher<T, R> {
+    queue: mpsc::UnboundedSender<Job<T, R>>,
+}
+
+impl<T, R> Clone for Batcher<T, R> {
+    fn clone(&self) -> Self {
+        Self {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
+    /// Starts the task that gathers items and runs `run` on each batch. `run` answers with one
+    /// result per item, in the batch's order. The task ends when the last handle is dropped.
+    pub fn start<F, Fut>(run: F) -> Self
+    where
+        F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Vec<R>> + Send + 'static,
+    {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        tokio::spawn(gather(jobs, Arc::new(run)));
+        Self { queue }
+    }
+
+    /// Queues `item` and waits for its result; `None` if the batch handling it was lost (its
+    /// task panicked, or the runtime is shutting down).
+    pub async fn submit(&self, item: T) -> Option<R> {
+        let (answer, result) = oneshot::channel();
+        self.queue.send((item, answer)).ok()?;
+        result.await.ok()
+    }
+}
+
+impl<T: Send + 'static, R: Send + 'static> Batcher<T, StoreResult<R>> {
+    /// Queues `item` for storing and waits for the outcome.
+    pub async fn store(&self, item: T) -> StoreResult<R> {
+        self.submit(item).await.unwrap_or_else(|| {
+            Err(ChatError::Internal(anyhow::anyhow!(
+                "the write was lost with its batch"
+            )))
+        })
+    }
+}
+
+async fn gather<T, R, F, Fut>(mut jobs: mpsc::UnboundedReceiver<Job<T, R>>, run: Arc<F>)
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Vec<R>> + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(DEPTH));
+    loop {
+        // A slot first, then the items: what arrives while every slot is busy joins the next
+        // batch instead of waiting behind a batch of one.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = jobs.recv().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        metrics::histogram!("chat_write_batch_size").record(batch.len() as f64);
+        let run = run.clone();
+        tokio::spawn(async move {
+            let (items, answers): (Vec<T>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
+            let results = run(items).await;
+            debug_assert_eq!(results.len(), answers.len());
+            for (answer, result) in answers.into_iter().zip(results) {
+                // A caller that went away still had its item handled; nobody to tell.
+                let _ = answer.send(result);
+            }
+            drop(slot);
+        });
+    }
+}
+
+/// Stores `items` with `store` as one batch; if the batch fails as a whole for any reason but
+/// the database being unreachable, stores each item alone, so that one bad item fails alone.
+pub async fn whole_or_alone<'a, T, R, F, Fut>(items: &'a [T], store: F) -> Vec<StoreResult<R>>
+where
+    F: Fn(&'a [T]) -> Fut,
+    Fut: Future<Output = StoreResult<Vec<StoreResult<R>>>> + 'a,
+{
+    let error = match store(items).await {
+        Ok(results) => return results,
+        Err(error) => error,
+    };
+    if items.len() == 1 || matches!(error, ChatError::Unavailable(_)) {
+        return items.iter().map(|_| Err(error.shared())).collect();
+    }
+    tracing::warn!(error = %format!("{error:#}"), size = items.len(),
+        "a batch failed; storing its items one by one");
+    let mut results = Vec::with_capacity(items.len());
+    for item in items.chunks(1) {
+        results.push(match store(item).await {
+            Ok(mut one) => one.pop().unwrap_or_else(|| {
+                Err(ChatError::Internal(anyhow::anyhow!(
+                    "a batch of one answered nothing"
+                )))
+            }),
+            Err(error) => Err(error),
+        });
+    }
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn answers_each_item_in_order_and_gathers_under_load() {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let batcher = Batcher::start(move |items: Vec<u32>| {
+            seen.lock().unwrap().push(items.len());
+            async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                items.into_iter().map(|item| item * 2).collect()
+            }
+        });
+        let calls: Vec<_> = (0..100)
+            .map(|item| {
+                let batcher = batcher.clone();
+                tokio::spawn(async move { (item, batcher.submit(item).await) })
+            })
+            .collect();
+        for call in calls {
+            let (item, result) = call.await.unwrap();
+            assert_eq!(result, Some(item * 2));
+        }
+        let sizes = sizes.lock().unwrap();
+        assert_eq!(sizes.iter().sum::<usize>(), 100);
+        assert!(
+            sizes.len() < 100,
+            "100 concurrent items went in {} batches",
+            sizes.len()
+        );
+    }
+}
