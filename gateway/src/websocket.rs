@@ -12,6 +12,7 @@ use chat_proto::chat::LogHeadRequest;
 use chat_proto::presence::SessionPresence;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 
 use crate::dialect::Dialect;
 use crate::error::ApiError;
@@ -80,7 +81,7 @@ async fn pump<R: Requests>(
                 return if changed.is_ok() { *mailbox.close.borrow() } else { None };
             }
             frame = mailbox.outbox.recv() => match frame {
-                Some(outgoing) => write_outgoing(sink, start, outgoing).await,
+                Some(outgoing) => write_outbox(sink, start, outgoing, &mut mailbox.outbox).await,
                 None => return None,
             },
             incoming = stream.next() => match incoming {
@@ -110,7 +111,7 @@ pub const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(20);
 const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
 /// How long one write to a client may take; a client that does not read for this long is
 /// too slow to keep up, and its socket is closed.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why a write to a client failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,19 +134,44 @@ pub async fn write(sink: &mut Sink, frame: Utf8Bytes) -> Result<(), WriteFailed>
     }
 }
 
-/// Writes a frame from the outbox, unless its event is one the client gets by catch-up (at or
-/// below the position the socket started after).
-pub async fn write_outgoing(
+/// The most frames one flush of the outbox carries.
+const FRAMES_PER_FLUSH: usize = 64;
+
+/// Writes `first` and whatever else waits in the outbox (up to [`FRAMES_PER_FLUSH`]) with one
+/// flush, all within [`WRITE_TIMEOUT`]; events the client gets by catch-up (at or below the
+/// position the socket started after) are skipped.
+async fn write_outbox(
     sink: &mut Sink,
     start: i64,
-    outgoing: Outgoing,
+    first: Outgoing,
+    outbox: &mut mpsc::Receiver<Outgoing>,
 ) -> Result<(), WriteFailed> {
-    if outgoing.position != 0 && outgoing.position <= start {
-        return Ok(());
+    let mut written = 0;
+    let feed_and_flush = async {
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(outgoing) = next.take() {
+            taken += 1;
+            if outgoing.position == 0 || outgoing.position > start {
+                sink.feed(Message::Text(outgoing.frame)).await?;
+                written += 1;
+            }
+            if taken < FRAMES_PER_FLUSH {
+                next = outbox.try_recv().ok();
+            }
+        }
+        sink.flush().await
+    };
+    let outcome = tokio::time::timeout(WRITE_TIMEOUT, feed_and_flush).await;
+    match outcome {
+        Ok(Ok(())) => {
+            metrics::counter!("gateway_frames_written_total").increment(written);
+            metrics::counter!("gateway_events_delivered_total").increment(written);
+            Ok(())
+        }
+        Ok(Err(_)) => Err(WriteFailed::Closed),
+        Err(_) => Err(WriteFailed::TooSlow),
     }
-    write(sink, outgoing.frame).await?;
-    metrics::counter!("gateway_events_delivered_total").increment(1);
-    Ok(())
 }
 
 /// The close a failed write deserves: 1013 for a client too slow to read, counted once.

@@ -10,7 +10,7 @@ use super::fault_cluster::{Cluster, GATEWAYS};
 use super::fault_record::{Outcome, Record};
 
 /// The slow consumer must be closed within this long of it no longer reading.
-pub const SLOW_CLOSED_WITHIN: Duration = Duration::from_secs(10);
+pub const SLOW_CLOSED_WITHIN: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Fault {

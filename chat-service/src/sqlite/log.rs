@@ -13,30 +13,33 @@ use crate::log::{Append, LoggedRow, MAX_PAGE};
 use crate::store::{LogRange, RelayLease, StoreResult};
 
 pub async fn append(conn: &mut SqliteConnection, append: &Append) -> Result<(), sqlx::Error> {
-    let recipients = append
+    let recipients: Vec<String> = append
         .recipients
         .iter()
         .map(|id| id.hyphenated().to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+        .collect();
+    // Each of the two maxima is its own subquery, so that SQLite reads it off an index's end;
+    // one query with both would scan the whole log on every append.
     let position: i64 = sqlx::query_scalar(
         "INSERT INTO event_log (position, logged_at, conversation_id, recipients, entry) \
-         SELECT COALESCE(MAX(position), 0) + 1, MAX($1, COALESCE(MAX(logged_at), 0)), $2, $3, $4 \
-         FROM event_log RETURNING position",
+         VALUES (COALESCE((SELECT MAX(position) FROM event_log), 0) + 1, \
+             MAX($1, COALESCE((SELECT MAX(logged_at) FROM event_log), 0)), $2, $3, $4) \
+         RETURNING position",
     )
     .bind(micros(Utc::now()))
     .bind(append.conversation.hyphenated())
-    .bind(&recipients)
+    .bind(recipients.join(","))
     .bind(&append.entry)
     .fetch_one(&mut *conn)
     .await?;
-    for user in &append.recipients {
-        sqlx::query("INSERT OR IGNORE INTO event_recipients (user_id, position) VALUES ($1, $2)")
-            .bind(user.hyphenated())
-            .bind(position)
-            .execute(&mut *conn)
-            .await?;
-    }
+    sqlx::query(
+        "INSERT OR IGNORE INTO event_recipients (user_id, position) \
+         SELECT value, $2 FROM json_each($1)",
+    )
+    .bind(serde_json::to_string(&recipients).map_err(|error| sqlx::Error::Encode(error.into()))?)
+    .bind(position)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
