@@ -40,6 +40,7 @@ mod messenger_paging;
 mod messenger_users;
 mod observability;
 mod openapi;
+mod openapi_contract;
 mod routing;
 mod sending;
 mod sessions;
