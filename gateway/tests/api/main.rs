@@ -32,6 +32,7 @@ mod echat_client;
 mod echat_native;
 mod echat_sessions;
 mod helpers;
+mod login_names;
 mod messenger;
 mod messenger_client;
 mod messenger_errors;
