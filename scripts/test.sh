@@ -57,6 +57,8 @@ trap drop_test_databases EXIT
 # cargo test would otherwise quietly rewrite.
 step "deployment files" scripts/check-deploy.sh
 step "cargo test" cargo test --workspace --all-targets "$@"
+# The OpenAPI document, checked by a validator that is not the code that wrote it.
+step "openapi document" scripts/check-openapi.sh
 # The release binaries as docker-compose.yml runs them, on loopback, with SIGTERM under traffic
 # (tests/release_smoke.rs).
 step "release build" cargo build --release --workspace --bins

@@ -102,8 +102,14 @@ impl<S: AuthStore> Auth for AuthService<S> {
                 let message = "username or email is required".to_owned();
                 return Err(AuthError::Validation(message).into());
             }
-            ("", email) => (true, fold(email)),
-            (username, _) => (false, fold(username)),
+            ("", email) => {
+                validate::login_name("email", email)?;
+                (true, fold(email))
+            }
+            (username, _) => {
+                validate::login_name("username", username)?;
+                (false, fold(username))
+            }
         };
         let limit_key = format!("{}:{folded}", if by_email { "email" } else { "username" });
         self.limiter.check(&limit_key)?;

@@ -30,6 +30,18 @@ pub fn username(username: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// A username or email a login names: no stored one holds a control character (registration
+/// refuses them), and Postgres cannot even compare text holding NUL, so such a name is the
+/// client's mistake, not a lookup.
+pub fn login_name(field: &str, name: &str) -> Result<(), AuthError> {
+    if name.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
 pub fn password(password: &str) -> Result<(), AuthError> {
     let length = password.chars().count();
     if !(1..=MAX_PASSWORD_CHARS).contains(&length) {
@@ -79,6 +91,14 @@ mod tests {
         assert!(super::username("va sya").is_err());
         assert!(super::username(&"я".repeat(64)).is_ok());
         assert!(super::username(&"я".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn login_names_with_control_characters_do_not_pass() {
+        assert!(super::login_name("username", "Вася").is_ok());
+        assert!(super::login_name("email", "vasya@example.com").is_ok());
+        assert!(super::login_name("username", "va\0sya").is_err());
+        assert!(super::login_name("email", "vasya\u{7}@example.com").is_err());
     }
 
     #[test]

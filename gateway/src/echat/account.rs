@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::EchatError;
+use super::error::{EchatError, ErrorJson};
 use super::json::EchatJson;
 use super::render::UserJson;
 use super::session::{Caller, expired_cookie, session_cookie};
@@ -23,6 +23,7 @@ use crate::state::AppState;
 pub const PLATFORM: &str = "e_chat_server";
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = echat::Credentials)]
 pub struct Credentials {
     login: String,
     password: String,
@@ -30,14 +31,18 @@ pub struct Credentials {
 
 /// `{"session_id"}`: the session's opaque token.
 #[derive(serde::Serialize, ToSchema)]
+#[schema(as = echat::SessionIdJson)]
 pub struct SessionIdJson {
     session_id: String,
 }
 
 #[utoipa::path(post, path = "/v1/register", tag = "echat",
     summary = "Register a login and open a session (also set as the session_id cookie)",
-    request_body = Credentials,
-    responses((status = 200, body = SessionIdJson), (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_register", request_body = Credentials,
+    responses((status = 200, description = "the new session (also set as the session_id cookie)",
+            body = SessionIdJson),
+        (status = 422, description = "`invalid_json`, `validation_failed` or `user_already_exists`",
+            body = ErrorJson)))]
 pub async fn register(
     State(state): State<AppState>,
     EchatJson(credentials): EchatJson<Credentials>,
@@ -57,9 +62,14 @@ pub async fn register(
 }
 
 #[utoipa::path(post, path = "/v1/login", tag = "echat", summary = "Open a new session",
-    request_body = Credentials,
-    responses((status = 200, body = SessionIdJson), (status = 422, body = crate::native::schema::ErrorJson),
-        (status = 429, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_login", request_body = Credentials,
+    responses((status = 200, description = "the new session (also set as the session_id cookie)",
+            body = SessionIdJson),
+        (status = 422, description = "`invalid_json`, `validation_failed`, `user_not_found` or \
+            `wrong_credentials`",
+            body = ErrorJson),
+        (status = 429, description = "`too_many_attempts`: too many failed logins",
+            body = ErrorJson)))]
 pub async fn login(
     State(state): State<AppState>,
     EchatJson(credentials): EchatJson<Credentials>,
@@ -100,8 +110,9 @@ async fn open_session(state: &AppState, user_id: String) -> Result<Response, Ech
 /// Ends the caller's session: its token stops working and its sockets close on every replica.
 #[utoipa::path(post, path = "/v1/logout", tag = "echat",
     summary = "End the session: its sockets close (1008) on every replica",
-    security(("session_id" = [])),
-    responses((status = 200, description = "`{}`"), (status = 401, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_logout", security(("session_id" = [])),
+    responses((status = 200, description = "`{}`", body = Object),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson)))]
 pub async fn logout(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -120,8 +131,9 @@ pub async fn logout(
 }
 
 #[utoipa::path(get, path = "/v1/info", tag = "echat", summary = "The caller",
-    security(("session_id" = [])),
-    responses((status = 200, body = UserJson), (status = 401, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_info", security(("session_id" = [])),
+    responses((status = 200, description = "the caller", body = UserJson),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson)))]
 pub async fn info(Caller(caller): Caller) -> Json<UserJson> {
     Json(UserJson {
         id: caller.user_number,
@@ -130,6 +142,7 @@ pub async fn info(Caller(caller): Caller) -> Json<UserJson> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     #[serde(default)]
     q: String,
@@ -140,9 +153,11 @@ pub struct Search {
 /// Users whose login contains `q`, case-insensitively in any script.
 #[utoipa::path(get, path = "/v1/users", tag = "echat",
     summary = "Users whose login contains q, in any case and script",
-    security(("session_id" = [])), params(Search),
-    responses((status = 200, body = Vec<UserJson>), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_search_users", security(("session_id" = [])), params(Search),
+    responses((status = 200, description = "the users found", body = Vec<UserJson>),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson),
+        (status = 422, description = "`invalid_query`: a query parameter that does not parse",
+            body = ErrorJson)))]
 pub async fn search_users(
     State(state): State<AppState>,
     _caller: Caller,

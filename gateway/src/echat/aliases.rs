@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use serde_json::Value;
 
 use super::account::{Search, search_users};
-use super::error::EchatError;
+use super::error::{EchatError, ErrorJson};
 use super::json::EchatJson;
 use super::render::{RoomJson, UserJson};
 use super::rooms::{NewRoom, create_room, list_rooms};
@@ -15,9 +15,11 @@ use crate::state::AppState;
 
 #[utoipa::path(get, path = "/v1/users/", tag = "echat",
     summary = "Users whose login contains q (the same as /v1/users)",
-    security(("session_id" = [])), params(Search),
-    responses((status = 200, body = Vec<UserJson>), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_search_users_slash", security(("session_id" = [])), params(Search),
+    responses((status = 200, description = "the users found", body = Vec<UserJson>),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson),
+        (status = 422, description = "`invalid_query`: a query parameter that does not parse",
+            body = ErrorJson)))]
 pub async fn search_users_slash(
     state: State<AppState>,
     caller: Caller,
@@ -28,7 +30,9 @@ pub async fn search_users_slash(
 
 #[utoipa::path(get, path = "/v1/rooms/", tag = "echat",
     summary = "The caller's rooms (the same as /v1/rooms)", security(("session_id" = [])),
-    responses((status = 200, body = Vec<RoomJson>), (status = 401, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_list_rooms_slash",
+    responses((status = 200, description = "the caller's rooms", body = Vec<RoomJson>),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson)))]
 pub async fn list_rooms_slash(
     state: State<AppState>,
     caller: Caller,
@@ -38,9 +42,11 @@ pub async fn list_rooms_slash(
 
 #[utoipa::path(post, path = "/v1/rooms/", tag = "echat",
     summary = "Create a room (the same as POST /v1/rooms)",
-    security(("session_id" = [])), request_body = NewRoom,
-    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_create_room_slash", security(("session_id" = [])), request_body = NewRoom,
+    responses((status = 200, description = "the room created", body = RoomJson),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson),
+        (status = 422, description = "`invalid_json`, or `user_not_found`: an id that is no user's",
+            body = ErrorJson)))]
 pub async fn create_room_slash(
     state: State<AppState>,
     caller: Caller,

@@ -11,7 +11,7 @@ use chat_proto::auth::Identity;
 use chat_proto::chat::SendMessageRequest;
 use serde::Deserialize;
 
-use super::error::EchatError;
+use super::error::{EchatError, ErrorJson};
 use super::rooms::member_room;
 use super::session::Caller;
 use crate::delivery;
@@ -21,9 +21,14 @@ use crate::websocket::{self, Sink, WriteFailed};
 
 #[utoipa::path(get, path = "/v1/rooms/{room_id}/chat", tag = "echat",
     summary = "A room's WebSocket: send {\"text\"}, receive every message of the room",
-    security(("session_id" = [])), params(("room_id" = i64, Path)),
-    responses((status = 101, description = "the WebSocket"), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_open_socket", security(("session_id" = [])),
+    params(("room_id" = i64, Path, description = "the room's id")),
+    responses((status = 101, description = "the WebSocket"),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson),
+        (status = 403, description = "`origin_not_allowed`: a browser Origin not allowed",
+            body = ErrorJson),
+        (status = 422, description = "`room_not_found`, or `invalid_json`: not a WebSocket request",
+            body = ErrorJson)))]
 pub async fn upgrade(
     State(state): State<AppState>,
     Path(room_id): Path<String>,

@@ -8,9 +8,31 @@ use axum::Json;
 use axum::extract::ws::Utf8Bytes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
+
+/// `{"error":{"code","message"}}`: the body of every error under `/v1`, for the OpenAPI
+/// document (`EchatError::body` builds it).
+#[derive(Serialize, ToSchema)]
+#[schema(as = echat::ErrorJson)]
+#[allow(dead_code)]
+pub struct ErrorJson {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = echat::ErrorDetail)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable, snake_case: `invalid_json`, `unauthorized`, `user_already_exists`,
+    /// `user_not_found`, `wrong_credentials`, `room_not_found`, `invalid_query`,
+    /// `too_many_attempts`, ….
+    code: String,
+    message: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct EchatError {

@@ -7,13 +7,14 @@ use chat_proto::chat::ListMessagesRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::EchatError;
+use super::error::{EchatError, ErrorJson};
 use super::render::MessageJson;
 use super::rooms::member_room;
 use super::session::Caller;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct History {
     /// Not in the document: the newest this many messages (1–100, default 100).
     limit: Option<u32>,
@@ -23,9 +24,13 @@ pub struct History {
 
 #[utoipa::path(get, path = "/v1/rooms/{room_id}/messages", tag = "echat",
     summary = "A room's messages, oldest first (the newest 100 by default)",
-    security(("session_id" = [])), params(("room_id" = i64, Path), History),
-    responses((status = 200, body = Vec<MessageJson>), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_list_messages", security(("session_id" = [])),
+    params(("room_id" = i64, Path, description = "the room's id"), History),
+    responses((status = 200, description = "the messages, oldest first", body = Vec<MessageJson>),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson),
+        (status = 422, description = "`room_not_found`, or `invalid_query`: a query parameter \
+            that does not parse",
+            body = ErrorJson)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Caller(caller): Caller,

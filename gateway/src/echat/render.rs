@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = echat::UserJson)]
 pub struct UserJson {
     pub id: i64,
     pub login: String,
@@ -26,12 +27,14 @@ impl From<&User> for UserJson {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = echat::RoomJson)]
 pub struct RoomJson {
     pub id: i64,
     pub users: Vec<UserJson>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = echat::MessageJson)]
 pub struct MessageJson<'a> {
     pub text: &'a str,
     pub user_id: i64,

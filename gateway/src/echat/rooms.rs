@@ -13,7 +13,7 @@ use chat_proto::chat::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::error::EchatError;
+use super::error::{EchatError, ErrorJson};
 use super::json::EchatJson;
 use super::render::{RoomJson, UserJson};
 use super::session::Caller;
@@ -27,7 +27,9 @@ const MAX_NAME_CHARS: usize = 200;
 #[utoipa::path(get, path = "/v1/rooms", tag = "echat",
     summary = "The caller's rooms (every conversation they are in), most recently active first",
     security(("session_id" = [])),
-    responses((status = 200, body = Vec<RoomJson>), (status = 401, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_list_rooms",
+    responses((status = 200, description = "the caller's rooms", body = Vec<RoomJson>),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson)))]
 pub async fn list_rooms(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -56,21 +58,25 @@ pub async fn list_rooms(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = echat::NewRoom)]
 pub struct NewRoom {
     users: Vec<RoomUser>,
 }
 
 /// A user as the document names one; only the id counts.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = echat::RoomUser)]
 pub struct RoomUser {
     id: i64,
 }
 
 #[utoipa::path(post, path = "/v1/rooms", tag = "echat",
     summary = "Create a room of the caller and the users named",
-    security(("session_id" = [])), request_body = NewRoom,
-    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_create_room", security(("session_id" = [])), request_body = NewRoom,
+    responses((status = 200, description = "the room created", body = RoomJson),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson),
+        (status = 422, description = "`invalid_json`, or `user_not_found`: an id that is no user's",
+            body = ErrorJson)))]
 pub async fn create_room(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -130,9 +136,12 @@ pub async fn create_room(
 }
 
 #[utoipa::path(get, path = "/v1/rooms/{room_id}", tag = "echat", summary = "One room",
-    security(("session_id" = [])), params(("room_id" = i64, Path)),
-    responses((status = 200, body = RoomJson), (status = 401, body = crate::native::schema::ErrorJson),
-        (status = 422, body = crate::native::schema::ErrorJson)))]
+    operation_id = "echat_get_room", security(("session_id" = [])),
+    params(("room_id" = i64, Path, description = "the room's id")),
+    responses((status = 200, description = "the room", body = RoomJson),
+        (status = 401, description = "`unauthorized`: no valid session", body = ErrorJson),
+        (status = 422, description = "`room_not_found`: no such room among the caller's",
+            body = ErrorJson)))]
 pub async fn get_room(
     State(state): State<AppState>,
     Caller(caller): Caller,

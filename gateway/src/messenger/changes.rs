@@ -13,13 +13,16 @@ use crate::auth::CurrentUser;
 use crate::sessions::close_user_everywhere;
 use crate::state::AppState;
 
-#[utoipa::path(method(patch, put), path = "/api/users/{id}", tag = "messenger",
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "messenger",
     summary = "Update the caller, named by their id (the same as /api/users/me)",
     params(("id" = i64, Path, description = "the caller's own id")),
-    security(("bearer" = [])), request_body = Changes,
-    responses((status = 200, body = UserJson), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+    operation_id = "messenger_update_by_id", security(("bearer" = [])), request_body = Changes,
+    responses((status = 200, description = "the caller as changed", body = UserJson),
+        (status = 400, description = "`invalid_json` or `validation_failed`: a body that does \
+            not parse, or a missing or invalid field", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another user's id", body = ErrorBody),
+        (status = 409, description = "`email_taken`: the new email is taken", body = ErrorBody)))]
 pub async fn update_by_id(
     State(state): State<AppState>,
     Account(caller): Account,
@@ -30,12 +33,32 @@ pub async fn update_by_id(
     update(&state, &caller.id, changes).await
 }
 
+#[utoipa::path(put, path = "/api/users/{id}", tag = "messenger",
+    summary = "Update the caller, named by their id (the same as PATCH /api/users/{id})",
+    params(("id" = i64, Path, description = "the caller's own id")),
+    operation_id = "messenger_update_by_id_put", security(("bearer" = [])), request_body = Changes,
+    responses((status = 200, description = "the caller as changed", body = UserJson),
+        (status = 400, description = "`invalid_json` or `validation_failed`: a body that does \
+            not parse, or a missing or invalid field", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another user's id", body = ErrorBody),
+        (status = 409, description = "`email_taken`: the new email is taken", body = ErrorBody)))]
+pub async fn update_by_id_put(
+    state: State<AppState>,
+    account: Account,
+    id: Path<String>,
+    body: Body<Changes>,
+) -> Result<Json<UserJson>, HttpError> {
+    update_by_id(state, account, id, body).await
+}
+
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "messenger",
     summary = "Delete the caller, named by their id (the same as /api/users/me)",
     params(("id" = i64, Path, description = "the caller's own id")),
-    security(("bearer" = [])),
-    responses((status = 200, body = Deleted), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+    operation_id = "messenger_delete_by_id", security(("bearer" = [])),
+    responses((status = 200, description = "the caller deleted", body = Deleted),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody),
+        (status = 403, description = "`forbidden`: another user's id", body = ErrorBody)))]
 pub async fn delete_by_id(
     State(state): State<AppState>,
     Account(caller): Account,

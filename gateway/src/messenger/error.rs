@@ -76,6 +76,7 @@ pub struct HttpError {
 
 /// The body of every HTTP error under `/api`.
 #[derive(Serialize, ToSchema)]
+#[schema(as = messenger::ErrorBody)]
 pub struct ErrorBody {
     /// Always `true`.
     error: bool,

@@ -28,6 +28,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::register))
         .routes(routes!(users::create_user))
         .routes(routes!(users::login))
-        .routes(routes!(users::me, users::update_me, users::delete_me))
-        .routes(routes!(changes::update_by_id, changes::delete_by_id))
+        .routes(routes!(
+            users::me,
+            users::update_me,
+            users::update_me_put,
+            users::delete_me
+        ))
+        .routes(routes!(
+            changes::update_by_id,
+            changes::update_by_id_put,
+            changes::delete_by_id
+        ))
 }

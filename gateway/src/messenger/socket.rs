@@ -25,6 +25,7 @@ use crate::websocket::{self, Sink, WriteFailed};
 
 /// What a plain `GET /` answers.
 #[derive(Serialize, ToSchema)]
+#[schema(as = messenger::Pointer)]
 pub struct Pointer {
     name: &'static str,
     docs: &'static str,
@@ -39,13 +40,16 @@ pub struct TokenQuery {
 
 #[utoipa::path(get, path = "/", tag = "messenger",
     summary = "The messenger's WebSocket (upgrade with Authorization: Bearer); without an upgrade, where the API is",
-    security(("bearer" = [])),
+    operation_id = "messenger_open_socket", security(("bearer" = [])),
     params(("token" = Option<String>, Query,
         description = "the access token, for clients that cannot send the header")),
     responses(
         (status = 101, description = "the WebSocket: requests and replies as in docs/messenger-api.md"),
         (status = 200, description = "a request without an upgrade", body = Pointer),
-        (status = 401, description = "no token, or an invalid one", body = ErrorBody)))]
+        (status = 401, description = "`unauthorized`: no token, or an invalid one",
+            body = ErrorBody),
+        (status = 403, description = "`origin_not_allowed`: a browser Origin not allowed",
+            body = ErrorBody)))]
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,

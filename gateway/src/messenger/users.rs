@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 /// A user as `/api` shows one: the stable integer `id`, the email, the names.
 #[derive(Serialize, ToSchema)]
+#[schema(as = messenger::UserJson)]
 #[serde(rename_all = "camelCase")]
 pub struct UserJson {
     pub id: i64,
@@ -40,6 +41,7 @@ impl From<&User> for UserJson {
 
 /// `firstName` and `lastName` may also be sent as `first_name`, `last_name`.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = messenger::Registration)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
     email: String,
@@ -51,6 +53,7 @@ pub struct Registration {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = messenger::Credentials)]
 pub struct Credentials {
     /// The email registered; `login` and `username` are read as well.
     #[serde(alias = "login", alias = "username")]
@@ -59,6 +62,7 @@ pub struct Credentials {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = messenger::LoginJson)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginJson {
     /// The access token (JWT) for `Authorization: Bearer` and the WebSocket handshake.
@@ -70,6 +74,7 @@ pub struct LoginJson {
 
 /// Every field is optional; only those sent change.
 #[derive(Deserialize, ToSchema, Default)]
+#[schema(as = messenger::Changes)]
 #[serde(rename_all = "camelCase")]
 pub struct Changes {
     pub email: Option<String>,
@@ -81,6 +86,7 @@ pub struct Changes {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = messenger::Deleted)]
 pub struct Deleted {
     pub success: bool,
     pub message: String,
@@ -89,8 +95,11 @@ pub struct Deleted {
 #[utoipa::path(post, path = "/api/auth/register", tag = "messenger",
     summary = "Register a user (the email is also the username)",
     request_body = Registration,
-    responses((status = 201, body = UserJson), (status = 400, body = ErrorBody),
-        (status = 409, description = "the email is taken", body = ErrorBody)))]
+    operation_id = "messenger_register",
+    responses((status = 201, description = "the user registered", body = UserJson),
+        (status = 400, description = "`invalid_json` or `validation_failed`: a body that does \
+            not parse, or a missing or invalid field", body = ErrorBody),
+        (status = 409, description = "`email_taken`: the email is taken", body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     Body(registration): Body<Registration>,
@@ -115,8 +124,11 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/users", tag = "messenger",
     summary = "Register a user (the same as POST /api/auth/register)",
     request_body = Registration,
-    responses((status = 201, body = UserJson), (status = 400, body = ErrorBody),
-        (status = 409, description = "the email is taken", body = ErrorBody)))]
+    operation_id = "messenger_create_user",
+    responses((status = 201, description = "the user registered", body = UserJson),
+        (status = 400, description = "`invalid_json` or `validation_failed`: a body that does \
+            not parse, or a missing or invalid field", body = ErrorBody),
+        (status = 409, description = "`email_taken`: the email is taken", body = ErrorBody)))]
 pub async fn create_user(
     state: State<AppState>,
     body: Body<Registration>,
@@ -126,9 +138,12 @@ pub async fn create_user(
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "messenger",
     summary = "Authorize: the access token (JWT) of a user",
-    request_body = Credentials,
-    responses((status = 200, body = LoginJson), (status = 400, body = ErrorBody),
-        (status = 401, description = "wrong email or password", body = ErrorBody),
+    operation_id = "messenger_login", request_body = Credentials,
+    responses((status = 200, description = "an access token and the user", body = LoginJson),
+        (status = 400, description = "`invalid_json` or `validation_failed`: a body that does \
+            not parse, or a missing or invalid field", body = ErrorBody),
+        (status = 401, description = "`wrong_credentials`: wrong email or password",
+            body = ErrorBody),
         (status = 429, description = "too many failed attempts", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -169,8 +184,9 @@ pub async fn login(
 }
 
 #[utoipa::path(get, path = "/api/users/me", tag = "messenger", summary = "The caller",
-    security(("bearer" = [])),
-    responses((status = 200, body = UserJson), (status = 401, body = ErrorBody)))]
+    operation_id = "messenger_me", security(("bearer" = [])),
+    responses((status = 200, description = "the caller", body = UserJson),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody)))]
 pub async fn me(
     State(state): State<AppState>,
     Account(caller): Account,
@@ -179,11 +195,14 @@ pub async fn me(
     Ok(Json(UserJson::from(&user)))
 }
 
-#[utoipa::path(method(patch, put), path = "/api/users/me", tag = "messenger",
+#[utoipa::path(patch, path = "/api/users/me", tag = "messenger",
     summary = "Update the caller: any of email, password, firstName, lastName",
-    security(("bearer" = [])), request_body = Changes,
-    responses((status = 200, body = UserJson), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    operation_id = "messenger_update_me", security(("bearer" = [])), request_body = Changes,
+    responses((status = 200, description = "the caller as changed", body = UserJson),
+        (status = 400, description = "`invalid_json` or `validation_failed`: a body that does \
+            not parse, or a missing or invalid field", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody),
+        (status = 409, description = "`email_taken`: the new email is taken", body = ErrorBody)))]
 pub async fn update_me(
     State(state): State<AppState>,
     Account(caller): Account,
@@ -192,10 +211,27 @@ pub async fn update_me(
     super::changes::update(&state, &caller.id, changes).await
 }
 
+#[utoipa::path(put, path = "/api/users/me", tag = "messenger",
+    summary = "Update the caller (the same as PATCH /api/users/me)",
+    operation_id = "messenger_update_me_put", security(("bearer" = [])), request_body = Changes,
+    responses((status = 200, description = "the caller as changed", body = UserJson),
+        (status = 400, description = "`invalid_json` or `validation_failed`: a body that does \
+            not parse, or a missing or invalid field", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody),
+        (status = 409, description = "`email_taken`: the new email is taken", body = ErrorBody)))]
+pub async fn update_me_put(
+    state: State<AppState>,
+    account: Account,
+    body: Body<Changes>,
+) -> Result<Json<UserJson>, HttpError> {
+    update_me(state, account, body).await
+}
+
 #[utoipa::path(delete, path = "/api/users/me", tag = "messenger",
     summary = "Delete the caller: every session ends and every socket closes (1008)",
-    security(("bearer" = [])),
-    responses((status = 200, body = Deleted), (status = 401, body = ErrorBody)))]
+    operation_id = "messenger_delete_me", security(("bearer" = [])),
+    responses((status = 200, description = "the caller deleted", body = Deleted),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody)))]
 pub async fn delete_me(
     State(state): State<AppState>,
     Account(caller): Account,

@@ -94,13 +94,13 @@ struct GroupMessage {
     content: String,
 }
 
+/// Only into a group: the number of a private dialog is no group's (its messages are
+/// `privateMessage`s), as for the other group requests.
 pub async fn message_in_group(state: &AppState, me: &Connection, raw: Value) -> Outcome {
     let message: GroupMessage = params(raw)?;
-    if message.group_id.0 < 1 {
-        return Err(super::error::Failure::group_not_found());
-    }
+    let group = group_by_number(state, me, message.group_id.0).await?;
     let request = SendMessageRequest {
-        number: message.group_id.0,
+        conversation_id: group.id,
         body: message.content,
         ..SendMessageRequest::default()
     };

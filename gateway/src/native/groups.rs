@@ -19,6 +19,7 @@ use crate::json::JsonBody;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = native::NewGroup)]
 pub struct NewGroup {
     name: String,
     #[serde(default)]
@@ -29,9 +30,13 @@ pub struct NewGroup {
 
 #[utoipa::path(post, path = "/groups", tag = "native",
     summary = "Create a group of the caller (its owner) and user_ids; members get event 70",
-    security(("bearer" = [])), request_body = NewGroup,
-    responses((status = 200, body = GroupJson), (status = 401, body = ErrorJson),
-        (status = 422, body = ErrorJson)))]
+    operation_id = "native_create_group", security(("bearer" = [])), request_body = NewGroup,
+    responses((status = 200, description = "the group created", body = GroupJson),
+        (status = 400, description = "`invalid_json`: malformed JSON", body = ErrorJson),
+        (status = 401, description = "no valid access token", body = ErrorJson),
+        (status = 422, description = "`validation_failed`, or `unknown_users`: a user_id that is \
+            no user's",
+            body = ErrorJson)))]
 pub async fn create_group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -57,15 +62,21 @@ pub async fn create_group(
 
 /// `user_id` left out: the caller themselves.
 #[derive(Deserialize, Default, ToSchema)]
+#[schema(as = native::MemberBody)]
 pub struct MemberBody {
     user_id: Option<String>,
 }
 
 #[utoipa::path(put, path = "/groups/{group_id}/join", tag = "native",
     summary = "Join a group, or add user_id to it; members get event 72",
-    security(("bearer" = [])), params(("group_id" = String, Path)), request_body = MemberBody,
-    responses((status = 200, body = GroupJson), (status = 403, body = ErrorJson),
-        (status = 404, body = ErrorJson), (status = 422, body = ErrorJson)))]
+    operation_id = "native_join_group", security(("bearer" = [])),
+    params(("group_id" = String, Path, description = "the group's id")), request_body = MemberBody,
+    responses((status = 200, description = "the group as it is now", body = GroupJson),
+        (status = 400, description = "`invalid_json`: malformed JSON", body = ErrorJson),
+        (status = 401, description = "no valid access token", body = ErrorJson),
+        (status = 403, description = "`forbidden` or `not_a_member`", body = ErrorJson),
+        (status = 404, description = "`conversation_not_found`", body = ErrorJson),
+        (status = 422, description = "`validation_failed`", body = ErrorJson)))]
 pub async fn join_group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -93,9 +104,14 @@ pub async fn join_group(
 
 #[utoipa::path(put, path = "/groups/{group_id}/left", tag = "native",
     summary = "Leave a group, or (its owner) remove user_id; members get event 73",
-    security(("bearer" = [])), params(("group_id" = String, Path)), request_body = MemberBody,
-    responses((status = 200, body = GroupJson), (status = 403, body = ErrorJson),
-        (status = 404, body = ErrorJson), (status = 422, body = ErrorJson)))]
+    operation_id = "native_leave_group", security(("bearer" = [])),
+    params(("group_id" = String, Path, description = "the group's id")), request_body = MemberBody,
+    responses((status = 200, description = "the group as it is now", body = GroupJson),
+        (status = 400, description = "`invalid_json`: malformed JSON", body = ErrorJson),
+        (status = 401, description = "no valid access token", body = ErrorJson),
+        (status = 403, description = "`forbidden` or `not_a_member`", body = ErrorJson),
+        (status = 404, description = "`conversation_not_found`", body = ErrorJson),
+        (status = 422, description = "`validation_failed`", body = ErrorJson)))]
 pub async fn leave_group(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -120,8 +136,9 @@ pub async fn leave_group(
 
 #[utoipa::path(get, path = "/groups", tag = "native",
     summary = "The conversations the caller is in, most recently active first",
-    security(("bearer" = [])),
-    responses((status = 200, body = Vec<GroupJson>), (status = 401, body = ErrorJson)))]
+    operation_id = "native_list_groups", security(("bearer" = [])),
+    responses((status = 200, description = "the caller's conversations", body = Vec<GroupJson>),
+        (status = 401, description = "no valid access token", body = ErrorJson)))]
 pub async fn list_groups(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -139,9 +156,12 @@ pub async fn list_groups(
 }
 
 #[utoipa::path(get, path = "/groups/{group_id}", tag = "native", summary = "One group",
-    security(("bearer" = [])), params(("group_id" = String, Path)),
-    responses((status = 200, body = GroupJson), (status = 403, body = ErrorJson),
-        (status = 404, body = ErrorJson)))]
+    operation_id = "native_get_group", security(("bearer" = [])),
+    params(("group_id" = String, Path, description = "the group's id")),
+    responses((status = 200, description = "the group", body = GroupJson),
+        (status = 401, description = "no valid access token", body = ErrorJson),
+        (status = 403, description = "`not_a_member`", body = ErrorJson),
+        (status = 404, description = "`conversation_not_found`", body = ErrorJson)))]
 pub async fn get_group(
     State(state): State<AppState>,
     user: CurrentUser,

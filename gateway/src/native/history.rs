@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     before_seq: Option<i64>,
     after_seq: Option<i64>,
@@ -24,9 +25,14 @@ pub struct HistoryQuery {
 
 #[utoipa::path(get, path = "/groups/{group_id}/messages", tag = "native",
     summary = "A page of a group's history (ascending seq; the newest page without an after bound)",
-    security(("bearer" = [])), params(("group_id" = String, Path), HistoryQuery),
-    responses((status = 200, body = MessagePageJson), (status = 400, body = ErrorJson),
-        (status = 403, body = ErrorJson), (status = 404, body = ErrorJson)))]
+    operation_id = "native_list_messages", security(("bearer" = [])),
+    params(("group_id" = String, Path, description = "the group's id"), HistoryQuery),
+    responses((status = 200, description = "a page of messages", body = MessagePageJson),
+        (status = 400, description = "`invalid_query`: a query parameter that does not parse",
+            body = ErrorJson),
+        (status = 401, description = "no valid access token", body = ErrorJson),
+        (status = 403, description = "`not_a_member`", body = ErrorJson),
+        (status = 404, description = "`conversation_not_found`", body = ErrorJson)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -6,13 +6,15 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// `{"error":{"code","message"}}`, the error of the native protocol (and of `/v1`).
+/// `{"error":{"code","message"}}`, the error of the native protocol.
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::ErrorJson)]
 pub struct ErrorJson {
     error: ErrorDetail,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::ErrorDetail)]
 pub struct ErrorDetail {
     /// Stable, snake_case: `invalid_json`, `unauthorized`, `not_a_member`, ….
     code: String,
@@ -20,6 +22,7 @@ pub struct ErrorDetail {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::CreatedUser)]
 pub struct CreatedUser {
     /// UUID.
     id: String,
@@ -29,6 +32,7 @@ pub struct CreatedUser {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::LoginJson)]
 pub struct LoginJson {
     /// The access token (JWT) for `Authorization: Bearer`.
     token: String,
@@ -38,6 +42,7 @@ pub struct LoginJson {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::SessionJson)]
 pub struct SessionJson {
     /// Unix milliseconds.
     created_at: i64,
@@ -49,6 +54,7 @@ pub struct SessionJson {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::MemberJson)]
 pub struct MemberJson {
     user_id: String,
     /// `owner` or `member`.
@@ -59,6 +65,7 @@ pub struct MemberJson {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::GroupJson)]
 pub struct GroupJson {
     id: String,
     number: i64,
@@ -75,6 +82,7 @@ pub struct GroupJson {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::MessageJson)]
 pub struct MessageJson {
     message_id: String,
     group_id: String,
@@ -86,6 +94,7 @@ pub struct MessageJson {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = native::MessagePageJson)]
 pub struct MessagePageJson {
     /// Ascending `seq`.
     messages: Vec<MessageJson>,

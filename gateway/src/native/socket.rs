@@ -15,10 +15,14 @@ use crate::websocket;
 
 #[utoipa::path(get, path = "/{connection_id}", tag = "native",
     summary = "A session's WebSocket (its messaging_url): methods 20, 40, 41, 42, 60, 61",
+    operation_id = "native_open_socket",
     params(("connection_id" = String, Path, description = "from the session's messaging_url")),
     responses((status = 101, description = "the WebSocket"),
-        (status = 400, description = "not a WebSocket request", body = super::schema::ErrorJson),
+        (status = 400, description = "`websocket_required`: not a WebSocket request",
+            body = super::schema::ErrorJson),
         (status = 401, description = "unknown or revoked connection id",
+            body = super::schema::ErrorJson),
+        (status = 403, description = "`origin_not_allowed`: a browser Origin not allowed",
             body = super::schema::ErrorJson)))]
 pub async fn upgrade(
     State(state): State<AppState>,

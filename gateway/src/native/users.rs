@@ -17,6 +17,7 @@ use crate::sessions::close_session_everywhere;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = native::NewUser)]
 pub struct NewUser {
     username: String,
     #[serde(default)]
@@ -28,10 +29,14 @@ pub struct NewUser {
     last_name: String,
 }
 
-#[utoipa::path(post, path = "/users", tag = "native", summary = "Register a user",
+#[utoipa::path(post, path = "/users", tag = "native", operation_id = "native_create_user",
+    summary = "Register a user",
     request_body = NewUser,
-    responses((status = 200, body = CreatedUser), (status = 409, body = ErrorJson),
-        (status = 422, body = ErrorJson)))]
+    responses((status = 200, description = "the user registered", body = CreatedUser),
+        (status = 400, description = "`invalid_json`: malformed JSON", body = ErrorJson),
+        (status = 409, description = "`username_taken` or `email_taken`", body = ErrorJson),
+        (status = 422, description = "`validation_failed`: a missing or invalid field",
+            body = ErrorJson)))]
 pub async fn create_user(
     State(state): State<AppState>,
     JsonBody(user): JsonBody<NewUser>,
@@ -58,6 +63,7 @@ pub async fn create_user(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = native::Credentials)]
 pub struct Credentials {
     #[serde(default)]
     username: String,
@@ -68,9 +74,15 @@ pub struct Credentials {
 
 #[utoipa::path(post, path = "/login", tag = "native",
     summary = "Log in by username or email: an access token (JWT)",
-    request_body = Credentials,
-    responses((status = 200, body = LoginJson), (status = 401, body = ErrorJson),
-        (status = 404, body = ErrorJson), (status = 429, body = ErrorJson)))]
+    operation_id = "native_login", request_body = Credentials,
+    responses((status = 200, description = "an access token", body = LoginJson),
+        (status = 400, description = "`invalid_json`: malformed JSON", body = ErrorJson),
+        (status = 401, description = "`wrong_credentials`", body = ErrorJson),
+        (status = 404, description = "`user_not_found`", body = ErrorJson),
+        (status = 422, description = "`validation_failed`: no username or email, or an invalid one",
+            body = ErrorJson),
+        (status = 429, description = "`too_many_attempts`: too many failed logins",
+            body = ErrorJson)))]
 pub async fn login(
     State(state): State<AppState>,
     JsonBody(credentials): JsonBody<Credentials>,
@@ -103,12 +115,14 @@ pub async fn login(
 /// Seed 000 sends `build` as a number; a string holding a number is taken too.
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = native::Build)]
 enum Build {
     Number(i64),
     Text(String),
 }
 
 #[derive(Deserialize, Default, ToSchema)]
+#[schema(as = native::NewSession)]
 pub struct NewSession {
     #[serde(default)]
     device_id: String,
@@ -123,8 +137,12 @@ pub struct NewSession {
 
 #[utoipa::path(post, path = "/sessions", tag = "native",
     summary = "Open a session of a device: its messaging_url is its WebSocket",
-    security(("bearer" = [])), request_body = NewSession,
-    responses((status = 200, body = SessionJson), (status = 401, body = ErrorJson)))]
+    operation_id = "native_create_session", security(("bearer" = [])), request_body = NewSession,
+    responses((status = 200, description = "the session opened", body = SessionJson),
+        (status = 400, description = "`invalid_json`: malformed JSON", body = ErrorJson),
+        (status = 401, description = "no valid access token", body = ErrorJson),
+        (status = 422, description = "`validation_failed`: a field of the wrong type",
+            body = ErrorJson)))]
 pub async fn create_session(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -163,8 +181,12 @@ pub async fn create_session(
 /// Logout of one device: the session ends and its sockets close on every replica.
 #[utoipa::path(delete, path = "/sessions/{session_id}", tag = "native",
     summary = "Log a device out: its sockets close (1008) on every replica",
-    security(("bearer" = [])), params(("session_id" = String, Path)),
-    responses((status = 204), (status = 401, body = ErrorJson), (status = 404, body = ErrorJson)))]
+    operation_id = "native_delete_session", security(("bearer" = [])),
+    params(("session_id" = String, Path, description = "the session's id")),
+    responses((status = 204, description = "the session ended"),
+        (status = 401, description = "no valid access token", body = ErrorJson),
+        (status = 404, description = "`session_not_found`: no such session of the caller",
+            body = ErrorJson)))]
 pub async fn delete_session(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -12,6 +12,7 @@ use crate::messenger_client::{Api, assert_failure, assert_reply, request};
 backend_tests!(
     a_missing_or_bad_token_is_refused_before_the_upgrade,
     bad_requests_answer_in_the_documents_error_shape,
+    group_requests_refuse_a_private_dialog,
 );
 
 /// The token of the document's own example, which no server of ours signed.
@@ -173,4 +174,46 @@ async fn bad_requests_answer_in_the_documents_error_shape(backend: Backend) {
     .await;
     assert_reply(&reply, "messageInGroup");
     socket.expect_silence().await;
+}
+
+/// A private dialog is a conversation with a number too, but no group: every group request
+/// naming it is refused, and nothing is posted into it.
+async fn group_requests_refuse_a_private_dialog(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
+    let api = Api::new(&stack, 0);
+    let owner = api.account("Owner").await;
+    let other = api.account("Other").await;
+    let mut socket = api.socket(&owner.token).await;
+    let mut others = api.socket(&other.token).await;
+    let hi = json!({"receiverId": other.id, "content": "hi"});
+    assert_reply(
+        &request(&mut socket, "privateMessage", hi).await,
+        "privateMessage",
+    );
+    assert_eq!(others.next().await["params"]["message"], "hi");
+    // The dialog's number, as the native protocol lists the caller's conversations.
+    let (status, conversations) = stack.get(0, "/groups", &owner.token).await;
+    assert_eq!(status, 200, "{conversations}");
+    let dialog = conversations[0]["number"]
+        .as_i64()
+        .expect("the dialog's number");
+    assert_eq!(conversations.as_array().map(Vec::len), Some(1));
+
+    for (kind, params) in [
+        ("messageInGroup", json!({"groupId": dialog, "content": "x"})),
+        (
+            "addUserInGroup",
+            json!({"groupId": dialog, "userId": other.id}),
+        ),
+        ("leaveGroup", json!({"groupId": dialog})),
+        ("getlatestMessageGroup", json!({"groupId": dialog})),
+    ] {
+        let reply = request(&mut socket, kind, params).await;
+        assert_failure(&reply, json!(kind), "Group not found");
+    }
+    others.expect_silence().await;
+    let page = json!({"receiverId": other.id, "limit": 5, "page": 1});
+    let reply = request(&mut socket, "getlatestMessageDialog", page).await;
+    let messages = assert_reply(&reply, "getlatestMessageDialog");
+    assert_eq!(messages.as_array().map(Vec::len), Some(1), "{messages}");
 }

@@ -104,11 +104,11 @@ async fn every_documented_operation_is_served(backend: Backend) {
         );
     }
     for schema in [
-        "UserJson",
-        "Registration",
-        "GroupJson",
-        "RoomJson",
-        "ErrorBody",
+        "messenger.UserJson",
+        "messenger.Registration",
+        "native.GroupJson",
+        "echat.RoomJson",
+        "messenger.ErrorBody",
     ] {
         assert!(
             document["components"]["schemas"][schema].is_object(),
