@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::time::Instant;
 
 use crate::error::ChatError;
 use crate::store::StoreResult;
@@ -20,7 +21,8 @@ pub const MAX_BATCH: usize = 256;
 /// the last one's answers go out; more would only queue on the same conversations' rows.
 pub const DEPTH: usize = 2;
 
-type Job<T, R> = (T, oneshot::Sender<R>);
+/// An item, who waits for its result, and since when.
+type Job<T, R> = (T, oneshot::Sender<R>, Instant);
 
 /// A queue in front of a function that handles many items at once.
 pub struct Batcher<T, R> {
@@ -36,11 +38,12 @@ impl<T, R> Clone for Batcher<T, R> {
 }
 
 impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
-    /// Starts the task that gathers items and runs `run` on each batch. `run` answers with one
-    /// result per item, in the batch's order. The task ends when the last handle is dropped.
+    /// Starts the task that gathers items and runs `run` on each batch, with the time its
+    /// oldest item was queued. `run` answers with one result per item, in the batch's order.
+    /// The task ends when the last handle is dropped.
     pub fn start<F, Fut>(run: F) -> Self
     where
-        F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+        F: Fn(Vec<T>, Instant) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<R>> + Send + 'static,
     {
         let (queue, jobs) = mpsc::unbounded_channel();
@@ -52,7 +55,7 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
     /// task panicked, or the runtime is shutting down).
     pub async fn submit(&self, item: T) -> Option<R> {
         let (answer, result) = oneshot::channel();
-        self.queue.send((item, answer)).ok()?;
+        self.queue.send((item, answer, Instant::now())).ok()?;
         result.await.ok()
     }
 }
@@ -72,7 +75,7 @@ async fn gather<T, R, F, Fut>(mut jobs: mpsc::UnboundedReceiver<Job<T, R>>, run:
 where
     T: Send + 'static,
     R: Send + 'static,
-    F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+    F: Fn(Vec<T>, Instant) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<R>> + Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(DEPTH));
@@ -95,8 +98,12 @@ where
         metrics::histogram!("chat_write_batch_size").record(batch.len() as f64);
         let run = run.clone();
         tokio::spawn(async move {
-            let (items, answers): (Vec<T>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
-            let results = run(items).await;
+            let since = batch[0].2;
+            let (items, answers): (Vec<T>, Vec<oneshot::Sender<R>>) = batch
+                .into_iter()
+                .map(|(item, answer, _)| (item, answer))
+                .unzip();
+            let results = run(items, since).await;
             debug_assert_eq!(results.len(), answers.len());
             for (answer, result) in answers.into_iter().zip(results) {
                 // A caller that went away still had its item handled; nobody to tell.
@@ -123,8 +130,15 @@ where
     }
     tracing::warn!(error = %format!("{error:#}"), size = items.len(),
         "a batch failed; storing its items one by one");
-    let mut results = Vec::with_capacity(items.len());
+    let mut results: Vec<StoreResult<R>> = Vec::with_capacity(items.len());
     for item in items.chunks(1) {
+        // Once the database is found unreachable, the items left get that answer now rather
+        // than each waiting out its own attempt.
+        if let Some(Err(down @ ChatError::Unavailable(_))) = results.last() {
+            let down = down.shared();
+            results.push(Err(down));
+            continue;
+        }
         results.push(match store(item).await {
             Ok(mut one) => one.pop().unwrap_or_else(|| {
                 Err(ChatError::Internal(anyhow::anyhow!(
@@ -148,7 +162,7 @@ mod tests {
     async fn answers_each_item_in_order_and_gathers_under_load() {
         let sizes = Arc::new(Mutex::new(Vec::new()));
         let seen = sizes.clone();
-        let batcher = Batcher::start(move |items: Vec<u32>| {
+        let batcher = Batcher::start(move |items: Vec<u32>, _since| {
             seen.lock().unwrap().push(items.len());
             async move {
                 tokio::time::sleep(Duration::from_millis(20)).await;

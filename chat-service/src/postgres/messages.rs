@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chat_proto::chat::{Message, MessagePage, ReceiptResponse, SendMessageResponse};
 use chrono::{DateTime, Utc};
+use service_runtime::postgres::ACQUIRE_TIMEOUT;
 use sqlx::{PgConnection, PgPool, Row};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::log;
@@ -17,12 +19,17 @@ use crate::records::{MessageRecord, kind_from_name};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 /// Stores a batch of sends in one transaction and answers each, in the batch's order (group
-/// commit; see [`crate::batch`]).
+/// commit; see [`crate::batch`]). `since` is when the oldest of them was queued: a send waits
+/// for a connection no longer than [`ACQUIRE_TIMEOUT`] in all, queue included, so that while
+/// Postgres is down every send fails within that time rather than queueing behind the batches
+/// that are failing before it.
 pub async fn send_batch(
     pool: &PgPool,
     batch: Vec<NewMessage>,
+    since: Instant,
 ) -> Vec<StoreResult<SendMessageResponse>> {
-    whole_or_alone(&batch, |sends| store_batch(pool, sends)).await
+    let deadline = since + ACQUIRE_TIMEOUT;
+    whole_or_alone(&batch, |sends| store_batch(pool, sends, deadline)).await
 }
 
 /// A send's fate, decided under the conversations' locks.
@@ -39,8 +46,11 @@ enum Plan {
 async fn store_batch(
     pool: &PgPool,
     sends: &[NewMessage],
+    deadline: Instant,
 ) -> StoreResult<Vec<StoreResult<SendMessageResponse>>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = tokio::time::timeout_at(deadline, pool.begin())
+        .await
+        .map_err(|_| ChatError::Unavailable(anyhow::anyhow!("no database connection in time")))??;
     let mut ids: Vec<Uuid> = sends.iter().map(|send| send.conversation).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -46,9 +46,9 @@ impl PgChatStore {
 
     fn over(pool: PgPool) -> Self {
         let batches = pool.clone();
-        let sends = Batcher::start(move |batch| {
+        let sends = Batcher::start(move |batch, since| {
             let pool = batches.clone();
-            async move { messages::send_batch(&pool, batch).await }
+            async move { messages::send_batch(&pool, batch, since).await }
         });
         Self { pool, sends }
     }

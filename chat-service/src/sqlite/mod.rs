@@ -77,7 +77,8 @@ impl SqliteChatStore {
             .await
             .with_context(cannot_open)?;
         let batches = writer.clone();
-        let sends = Batcher::start(move |batch| {
+        // One writer, and no server to lose: a batch waits its turn however long that takes.
+        let sends = Batcher::start(move |batch, _since| {
             let writer = batches.clone();
             async move { messages::send_batch(&writer, batch).await }
         });
