@@ -53,6 +53,7 @@ pub async fn run(
     let tokens = TokenSettings {
         secret,
         key_id: "local".into(),
+        previous_keys: Vec::new(),
         issuer: "chat-backend".into(),
         audience: "chat-clients".into(),
         ttl: Duration::from_secs(options.access_token_ttl_secs),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::builder::{BoolishValueParser, TypedValueParser};
 use clap::error::ErrorKind;
 
-use crate::token::TokenSettings;
+use crate::token::{TokenSettings, VerificationKey};
 
 /// How the auth service is configured.
 #[derive(Debug, Clone, clap::Parser)]
@@ -33,6 +33,18 @@ pub struct Config {
     /// `kid` header of issued tokens, so keys can be rotated.
     #[arg(long, env = "JWT_KEY_ID", default_value = "k1")]
     pub jwt_key_id: String,
+
+    /// Keys rotated out that still verify the tokens they signed (until those expire): comma-
+    /// separated `kid=secret` pairs, each secret at least 32 bytes; empty for none. Only
+    /// `JWT_SECRET` signs.
+    #[arg(
+        long,
+        env = "JWT_PREVIOUS_KEYS",
+        hide_env_values = true,
+        default_value = "",
+        value_parser = PreviousKeysParser
+    )]
+    pub jwt_previous_keys: PreviousKeys,
 
     /// `iss` claim of issued tokens, required on verification.
     #[arg(long, env = "JWT_ISSUER", default_value = "chat-backend")]
@@ -74,6 +86,15 @@ impl Config {
         TokenSettings {
             secret: self.jwt_secret.as_bytes().to_vec(),
             key_id: self.jwt_key_id.clone(),
+            previous_keys: self
+                .jwt_previous_keys
+                .0
+                .iter()
+                .map(|key| VerificationKey {
+                    key_id: key.key_id.clone(),
+                    secret: key.secret.as_bytes().to_vec(),
+                })
+                .collect(),
             issuer: self.jwt_issuer.clone(),
             audience: self.jwt_audience.clone(),
             ttl: Duration::from_secs(self.access_token_ttl_secs),
@@ -139,6 +160,78 @@ impl TypedValueParser for JwtSecretParser {
             .to_str()
             .ok_or_else(|| refuse(ErrorKind::InvalidUtf8, "JWT_SECRET must be UTF-8".into()))?;
         JwtSecret::new(secret).map_err(|message| refuse(ErrorKind::ValueValidation, message))
+    }
+}
+
+/// The keys of `JWT_PREVIOUS_KEYS`.
+#[derive(Clone, Debug, Default)]
+pub struct PreviousKeys(pub Vec<PreviousKey>);
+
+impl PreviousKeys {
+    /// Comma-separated `kid=secret` pairs; empty ones are skipped.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        list.split(',')
+            .filter(|pair| !pair.trim().is_empty())
+            .map(PreviousKey::parse)
+            .collect::<Result<_, _>>()
+            .map(PreviousKeys)
+    }
+}
+
+/// A key of `JWT_PREVIOUS_KEYS`: a `kid` and its secret.
+#[derive(Clone)]
+pub struct PreviousKey {
+    pub key_id: String,
+    pub secret: JwtSecret,
+}
+
+impl PreviousKey {
+    /// `kid=secret`, or why it is refused (without the secret).
+    pub fn parse(pair: &str) -> Result<Self, String> {
+        let (key_id, secret) = pair
+            .trim()
+            .split_once('=')
+            .filter(|(key_id, _)| !key_id.is_empty())
+            .ok_or("JWT_PREVIOUS_KEYS takes comma-separated kid=secret pairs")?;
+        let secret = JwtSecret::new(secret).map_err(|_| {
+            format!("the secret of previous key {key_id} is shorter than {MIN_SECRET_BYTES} bytes")
+        })?;
+        Ok(PreviousKey {
+            key_id: key_id.to_owned(),
+            secret,
+        })
+    }
+}
+
+impl fmt::Debug for PreviousKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PreviousKey({}, ***)", self.key_id)
+    }
+}
+
+/// Parses `--jwt-previous-keys` without echoing it.
+#[derive(Clone)]
+struct PreviousKeysParser;
+
+impl TypedValueParser for PreviousKeysParser {
+    type Value = PreviousKeys;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<PreviousKeys, clap::Error> {
+        let refuse = |kind, message: String| {
+            clap::Error::raw(kind, format!("{message}\n")).with_cmd(command)
+        };
+        let pair = value.to_str().ok_or_else(|| {
+            refuse(
+                ErrorKind::InvalidUtf8,
+                "JWT_PREVIOUS_KEYS must be UTF-8".into(),
+            )
+        })?;
+        PreviousKeys::parse(pair).map_err(|message| refuse(ErrorKind::ValueValidation, message))
     }
 }
 
@@ -209,6 +302,65 @@ mod tests {
         let both =
             Config::try_parse_from(base.iter().chain(&["--migrate-only", "--skip-migrations"]));
         assert!(both.is_err(), "both at once must be refused");
+    }
+
+    #[test]
+    fn previous_keys_verify_without_being_printed() {
+        let (secret, old, older) = ("s".repeat(32), "o".repeat(32), "p".repeat(40));
+        let keys = format!("k0={old},k-1={older}");
+        let config = Config::try_parse_from([
+            "auth-service",
+            "--database-url",
+            URL,
+            "--jwt-secret",
+            &secret,
+            "--jwt-previous-keys",
+            &keys,
+        ])
+        .expect("two previous keys");
+        let tokens = config.token_settings();
+        let previous: Vec<_> = tokens
+            .previous_keys
+            .iter()
+            .map(|key| (key.key_id.as_str(), key.secret.clone()))
+            .collect();
+        assert_eq!(
+            previous,
+            [
+                ("k0", old.clone().into_bytes()),
+                ("k-1", older.into_bytes())
+            ]
+        );
+        assert!(!format!("{config:?}").contains(&old));
+        assert!(parse(&secret).expect("none").jwt_previous_keys.0.is_empty());
+        let empty = Config::try_parse_from([
+            "auth-service",
+            "--database-url",
+            URL,
+            "--jwt-secret",
+            &secret,
+            "--jwt-previous-keys",
+            "",
+        ]);
+        assert!(empty.expect("an empty list").jwt_previous_keys.0.is_empty());
+
+        for (bad, secret_part) in [
+            ("k0", "k0"),
+            ("=a-secret-of-more-than-thirty-two-bytes", "a-secret"),
+            ("k0=tiny", "tiny"),
+        ] {
+            let refused = Config::try_parse_from([
+                "auth-service",
+                "--database-url",
+                URL,
+                "--jwt-secret",
+                &secret,
+                "--jwt-previous-keys",
+                bad,
+            ]);
+            let message = refused.expect_err(bad).to_string();
+            assert!(!message.contains(secret_part), "{message}");
+        }
     }
 
     #[test]

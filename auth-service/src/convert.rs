@@ -32,7 +32,7 @@ impl From<Session> for proto::Session {
             build: session.build,
             name: session.name,
             created_at_ms: session.created_at.timestamp_millis(),
-            session_token: String::new(),
+            ..proto::Session::default()
         }
     }
 }

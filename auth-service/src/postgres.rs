@@ -190,6 +190,15 @@ impl AuthStore for PgAuthStore {
         row.as_ref().map(identity).transpose().map_err(store_error)
     }
 
+    async fn identity_by_session(&self, session_id: Uuid) -> Result<Option<Identity>, StoreError> {
+        let row = sqlx::query(&format!("{IDENTITY_SQL} s.id = $1"))
+            .bind(session_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(identity).transpose().map_err(store_error)
+    }
+
     async fn identity_by_token_hash(
         &self,
         token_hash: &str,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::error::AuthError;
 use crate::limiter::{LoginLimit, LoginLimiter};
-use crate::model::{Identity, NewSession, NewUser, fold};
+use crate::model::{NewSession, NewUser, User, fold};
 use crate::store::AuthStore;
 use crate::token::{TokenSettings, Tokens};
 use crate::{password, validate};
@@ -53,6 +53,46 @@ impl<S: AuthStore> AuthService<S> {
     pub fn with_login_limit(mut self, limit: LoginLimit) -> Self {
         self.limiter = Arc::new(LoginLimiter::new(limit));
         self
+    }
+}
+
+impl<S: AuthStore> AuthService<S> {
+    /// A new session of `user` for the device `request` describes (its `user_id` unread), with
+    /// its opaque session token and an access token naming it.
+    async fn open_session(
+        &self,
+        user: &User,
+        request: proto::CreateSessionRequest,
+    ) -> Result<proto::Session, AuthError> {
+        validate::text("device_id", &request.device_id)?;
+        validate::text("platform", &request.platform)?;
+        validate::text("model", &request.model)?;
+        validate::text("name", &request.name)?;
+        // The token is shown once; a leaked table must not yield usable tokens.
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        let session = self
+            .store
+            .insert_session(NewSession {
+                id: Uuid::new_v4(),
+                user_id: user.id,
+                connection_id: Uuid::new_v4(),
+                device_id: request.device_id,
+                platform: request.platform,
+                model: request.model,
+                build: request.build,
+                name: request.name,
+                token_hash: token_hash(&token),
+            })
+            .await?;
+        let access = self.tokens.issue_for(user, session.id)?;
+        tracing::info!(user_id = %user.id, session_id = %session.id, "session created");
+        Ok(proto::Session {
+            session_token: token,
+            access_token: access.token,
+            expires_at_ms: i64::try_from(access.expires_at.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            ..session.into()
+        })
     }
 }
 
@@ -128,11 +168,13 @@ impl<S: AuthStore> Auth for AuthService<S> {
             return Err(AuthError::WrongCredentials.into());
         }
         self.limiter.clear(&limit_key);
-        let token = self.tokens.issue_for(&credentials.user)?;
+        let device = request.session.unwrap_or_default();
+        let session = self.open_session(&credentials.user, device).await?;
         Ok(Response::new(proto::LoginResponse {
-            access_token: token.token,
-            expires_at_ms: i64::try_from(token.expires_at.saturating_mul(1000)).unwrap_or(i64::MAX),
+            access_token: session.access_token.clone(),
+            expires_at_ms: session.expires_at_ms,
             user: Some(credentials.user.into()),
+            session: Some(session),
         }))
     }
 
@@ -143,55 +185,27 @@ impl<S: AuthStore> Auth for AuthService<S> {
         let request = request.into_inner();
         let user_id = Uuid::parse_str(&request.user_id)
             .map_err(|_| AuthError::Validation("user_id must be a UUID".into()))?;
-        validate::text("device_id", &request.device_id)?;
-        validate::text("platform", &request.platform)?;
-        validate::text("model", &request.model)?;
-        validate::text("name", &request.name)?;
-        if self
-            .store
-            .user_by_id(user_id)
-            .await
+        let user = self.store.user_by_id(user_id).await;
+        let user = user
             .map_err(AuthError::from)?
-            .is_none()
-        {
-            return Err(AuthError::UserNotFound.into());
-        }
-        // The token is shown once; a leaked table must not yield usable tokens.
-        let token = hex::encode(rand::random::<[u8; 32]>());
-        let session = self
-            .store
-            .insert_session(NewSession {
-                id: Uuid::new_v4(),
-                user_id,
-                connection_id: Uuid::new_v4(),
-                device_id: request.device_id,
-                platform: request.platform,
-                model: request.model,
-                build: request.build,
-                name: request.name,
-                token_hash: token_hash(&token),
-            })
-            .await
-            .map_err(AuthError::from)?;
-        tracing::info!(%user_id, session_id = %session.id, "session created");
-        Ok(Response::new(proto::Session {
-            session_token: token,
-            ..session.into()
-        }))
+            .ok_or(AuthError::UserNotFound)?;
+        Ok(Response::new(self.open_session(&user, request).await?))
     }
 
     async fn verify_token(
         &self,
         request: Request<proto::VerifyTokenRequest>,
     ) -> Result<Response<proto::Identity>, Status> {
-        let user_id = self.tokens.verify(&request.get_ref().token)?;
-        let user = self
-            .store
-            .user_by_id(user_id)
-            .await
-            .map_err(AuthError::from)?;
-        let user = user.ok_or(AuthError::InvalidToken)?;
-        Ok(Response::new(Identity::of_user(&user).into()))
+        let subject = self.tokens.verify(&request.get_ref().token)?;
+        // Every check reads the session, so a revocation holds at once on every replica of
+        // every service, including ones started after it; it costs the one indexed lookup the
+        // check of a live user cost before.
+        let identity = self.store.identity_by_session(subject.session_id).await;
+        let identity = identity
+            .map_err(AuthError::from)?
+            .filter(|identity| identity.user_id == subject.user_id)
+            .ok_or(AuthError::InvalidToken)?;
+        Ok(Response::new(identity.into()))
     }
 
     async fn resolve_connection(

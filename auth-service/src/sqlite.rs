@@ -220,6 +220,15 @@ impl AuthStore for SqliteAuthStore {
         Ok(row.map(Into::into))
     }
 
+    async fn identity_by_session(&self, session_id: Uuid) -> Result<Option<Identity>, StoreError> {
+        let row: Option<IdentityRow> = sqlx::query_as(&format!("{IDENTITY_SQL} s.id = ?1"))
+            .bind(session_id.hyphenated())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(row.map(Into::into))
+    }
+
     async fn identity_by_token_hash(
         &self,
         token_hash: &str,

@@ -86,6 +86,13 @@ pub trait AuthStore: Send + Sync + 'static {
         connection_id: Uuid,
     ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
 
+    /// The identity behind a live session of a user that is not deleted, by the session's id:
+    /// what an access token naming the session stands for.
+    fn identity_by_session(
+        &self,
+        session_id: Uuid,
+    ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
+
     /// The identity behind a session token's hash (SHA-256, hex), as for a connection id.
     fn identity_by_token_hash(
         &self,

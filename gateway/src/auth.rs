@@ -14,6 +14,8 @@ pub struct CurrentUser {
     pub id: String,
     pub number: i64,
     pub username: String,
+    /// The session the token names: revoking it ends the token.
+    pub session_id: String,
 }
 
 /// The token of an `Authorization` header, whatever the case of its scheme (`bearer`, `Bearer`).
@@ -41,6 +43,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<CurrentUser, ApiErr
         id: identity.user_id,
         number: identity.user_number,
         username: identity.username,
+        session_id: identity.session_id,
     })
 }
 

@@ -84,6 +84,7 @@ pub fn token_settings() -> TokenSettings {
     TokenSettings {
         secret: SECRET.to_vec(),
         key_id: KEY_ID.to_owned(),
+        previous_keys: Vec::new(),
         issuer: ISSUER.to_owned(),
         audience: AUDIENCE.to_owned(),
         ttl: Duration::from_secs(3600),
@@ -172,6 +173,7 @@ pub async fn login(client: &mut AuthClient<Channel>, username: &str) -> String {
             username: username.to_owned(),
             email: String::new(),
             password: "0000".to_owned(),
+            session: None,
         })
         .await
         .expect("login succeeds")

@@ -20,6 +20,7 @@ fn by_username(username: &str, password: &str) -> LoginRequest {
         username: username.to_owned(),
         email: String::new(),
         password: password.to_owned(),
+        session: None,
     }
 }
 
@@ -40,7 +41,7 @@ async fn register_login_and_verify_the_token(backend: Backend) {
     let identity = auth
         .client
         .verify_token(VerifyTokenRequest {
-            token: login.access_token,
+            token: login.access_token.clone(),
         })
         .await
         .expect("a fresh token verifies")
@@ -48,12 +49,16 @@ async fn register_login_and_verify_the_token(backend: Backend) {
     assert_eq!(identity.user_id, user.id);
     assert_eq!(identity.user_number, user.number);
     assert_eq!(identity.username, "Вася");
-    assert_eq!(identity.session_id, "");
+    let session = login.session.expect("the login's session");
+    assert_eq!(identity.session_id, session.id);
+    assert_eq!(session.user_id, user.id);
+    assert!(!session.session_token.is_empty() && !session.connection_id.is_empty());
 
     let by_email = LoginRequest {
         username: String::new(),
         email: "VASYA@example.com".to_owned(),
         password: "0000".to_owned(),
+        session: None,
     };
     let login = auth.client.login(by_email).await.expect("login by email");
     assert_eq!(login.into_inner().user, Some(user));

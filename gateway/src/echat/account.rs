@@ -7,6 +7,7 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
 use chat_proto::auth::{
     CreateSessionRequest, LoginRequest, RegisterRequest, RevokeSessionRequest, SearchUsersRequest,
+    Session,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -82,11 +83,19 @@ pub async fn login(
             username: credentials.login,
             email: String::new(),
             password: credentials.password,
+            session: Some(device()),
         })
         .await?
         .into_inner();
-    let user_id = login.user.map(|user| user.id).unwrap_or_default();
-    open_session(&state, user_id).await
+    Ok(answer(login.session.unwrap_or_default()))
+}
+
+/// What auth-service records of this dialect's sessions.
+fn device() -> CreateSessionRequest {
+    CreateSessionRequest {
+        platform: PLATFORM.to_owned(),
+        ..CreateSessionRequest::default()
+    }
 }
 
 /// A new session of the user: its token is the `session_id`, in the body and in a cookie.
@@ -97,14 +106,17 @@ async fn open_session(state: &AppState, user_id: String) -> Result<Response, Ech
         .clone()
         .create_session(CreateSessionRequest {
             user_id,
-            platform: PLATFORM.to_owned(),
-            ..CreateSessionRequest::default()
+            ..device()
         })
         .await?
         .into_inner();
+    Ok(answer(session))
+}
+
+fn answer(session: Session) -> Response {
     let cookie = session_cookie(&session.session_token);
     let body = json!({ "session_id": session.session_token });
-    Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
+    ([(SET_COOKIE, cookie)], Json(body)).into_response()
 }
 
 /// Ends the caller's session: its token stops working and its sockets close on every replica.

@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::register))
         .routes(routes!(users::create_user))
         .routes(routes!(users::login))
+        .routes(routes!(users::logout))
         .routes(routes!(
             users::me,
             users::update_me,

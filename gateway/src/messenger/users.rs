@@ -5,14 +5,20 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chat_proto::auth::{LoginRequest, RegisterRequest, User};
+use chat_proto::auth::{
+    CreateSessionRequest, LoginRequest, RegisterRequest, RevokeSessionRequest, User,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::account::{Account, Body};
 use super::error::{ErrorBody, HttpError};
 use super::render::time;
+use crate::sessions::close_session_everywhere;
 use crate::state::AppState;
+
+/// The platform of sessions this dialect's logins open, as auth-service records it.
+pub const PLATFORM: &str = "messenger";
 
 /// A user as `/api` shows one: the stable integer `id`, the email, the names.
 #[derive(Serialize, ToSchema)]
@@ -162,6 +168,10 @@ pub async fn login(
             username,
             email,
             password: credentials.password,
+            session: Some(CreateSessionRequest {
+                platform: PLATFORM.to_owned(),
+                ..CreateSessionRequest::default()
+            }),
         })
         .await
         .map_err(|status| match HttpError::from(status) {
@@ -180,6 +190,33 @@ pub async fn login(
         token: login.access_token,
         expires_at: time(login.expires_at_ms),
         user: UserJson::from(&user),
+    }))
+}
+
+/// Ends the session the caller's token names: the token stops working on every replica, and
+/// its sockets close (1008).
+#[utoipa::path(post, path = "/api/auth/logout", tag = "messenger",
+    summary = "Log out: the token stops working and its sockets close (1008) everywhere",
+    operation_id = "messenger_logout", security(("bearer" = [])),
+    responses((status = 200, description = "`{success, message}`", body = Deleted),
+        (status = 401, description = "`unauthorized`: no valid access token", body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    Account(caller): Account,
+) -> Result<Json<Deleted>, HttpError> {
+    state
+        .services
+        .auth
+        .clone()
+        .revoke_session(RevokeSessionRequest {
+            user_id: caller.id.clone(),
+            session_id: caller.session_id.clone(),
+        })
+        .await?;
+    close_session_everywhere(&state, &caller.id, &caller.session_id).await;
+    Ok(Json(Deleted {
+        success: true,
+        message: "Logged out".to_owned(),
     }))
 }
 

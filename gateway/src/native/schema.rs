@@ -39,6 +39,9 @@ pub struct LoginJson {
     /// Unix milliseconds.
     expires_at: i64,
     user_id: String,
+    /// The session this login opened, which the token names: `DELETE /sessions/{id}` with it
+    /// ends the token.
+    session_id: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -51,6 +54,11 @@ pub struct SessionJson {
     messaging_url: String,
     /// Opaque; shown once.
     session_token: String,
+    /// An access token (JWT) naming this session: it stops working when the session is
+    /// deleted.
+    token: String,
+    /// When `token` expires, in Unix milliseconds.
+    expires_at: i64,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -101,14 +101,17 @@ pub async fn login(
             username: credentials.username,
             email: credentials.email,
             password: credentials.password,
+            session: Some(CreateSessionRequest::default()),
         })
         .await?
         .into_inner();
     let user_id = login.user.map(|u| u.id).unwrap_or_default();
+    let session_id = login.session.map(|s| s.id).unwrap_or_default();
     Ok(Json(json!({
         "token": login.access_token,
         "expires_at": login.expires_at_ms,
         "user_id": user_id,
+        "session_id": session_id,
     })))
 }
 
@@ -175,6 +178,8 @@ pub async fn create_session(
         "id": created.id,
         "messaging_url": format!("{}/{}", state.options.websocket_base, created.connection_id),
         "session_token": created.session_token,
+        "token": created.access_token,
+        "expires_at": created.expires_at_ms,
     })))
 }
 

@@ -67,6 +67,7 @@ fn token_settings() -> TokenSettings {
     TokenSettings {
         secret: b"an end-to-end test secret of at least 32 bytes".to_vec(),
         key_id: "test".into(),
+        previous_keys: Vec::new(),
         issuer: "chat-backend".into(),
         audience: "chat-clients".into(),
         ttl: Duration::from_secs(3600),

@@ -44,6 +44,7 @@ mod openapi;
 mod openapi_contract;
 mod routing;
 mod sending;
+mod session_tokens;
 mod sessions;
 mod socket_errors;
 mod walkthrough;

@@ -198,7 +198,12 @@ fn each_dialect_documents_its_own_bodies() {
             "401",
             &["code", "error", "message"],
         ),
-        ("post", "/login", "200", &["expires_at", "token", "user_id"]),
+        (
+            "post",
+            "/login",
+            "200",
+            &["expires_at", "session_id", "token", "user_id"],
+        ),
         ("post", "/users", "200", &["id", "number", "username"]),
         ("post", "/v1/login", "200", &["session_id"]),
         ("get", "/v1/info", "200", &["id", "login"]),
@@ -341,6 +346,16 @@ async fn answers_are_the_documented_bodies(backend: Backend) {
     let refused = stack.post(0, "/api/auth/login", None, wrong).await;
     assert_eq!(refused.0, 401, "{:?}", refused.1);
     check("post", "/api/auth/login", &refused);
+    let logged_out = stack
+        .post(0, "/api/auth/logout", Some(&token), json!({}))
+        .await;
+    assert_eq!(logged_out.0, 200, "{:?}", logged_out.1);
+    check("post", "/api/auth/logout", &logged_out);
+    let refused = stack
+        .post(0, "/api/auth/logout", Some(&token), json!({}))
+        .await;
+    assert_eq!(refused.0, 401, "{:?}", refused.1);
+    check("post", "/api/auth/logout", &refused);
 
     let sam = json!({"username": "sam", "email": "sam@example.com", "password": "0000"});
     let created = stack.post(0, "/users", None, sam).await;
