@@ -145,14 +145,23 @@ async fn a_sender_catches_up_on_receipts_given_while_away(backend: Backend) {
         .send(json!({"method": 20, "timestamp": start}))
         .await;
     // The message by catch-up; the receipt by catch-up, or live when it was logged after this
-    // socket opened (a busy relay): each exactly once. Reading implies delivery: one 23.
-    let mut events = vec![alice_socket.next().await, alice_socket.next().await];
+    // socket opened (a busy relay): each exactly once. Reading implies delivery: one 23. A
+    // resume by time may repeat what was logged around that time (docs/native-protocol.md):
+    // the group's creation, positioned by a busy relay after `start`, may come too.
+    let mut events = Vec::new();
+    while let Some(event) = alice_socket
+        .next_within(std::time::Duration::from_millis(1000))
+        .await
+    {
+        events.push(event);
+    }
+    events.retain(|e| e["type"] != 70);
     events.sort_by_key(|e| e["type"].as_u64());
+    assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0]["type"], 20, "{events:?}");
     assert_eq!(events[0]["body"]["message_id"], message_id);
     let read = &events[1];
     assert_eq!(read["type"], 23, "{events:?}");
     assert_eq!(read["body"]["message_id"], message_id);
     assert_eq!(read["body"]["user_id"], bob.id.as_str());
-    alice_socket.expect_silence().await;
 }
