@@ -27,7 +27,12 @@ pub struct Config {
     pub database_max_connections: u32,
 
     /// HMAC secret signing access tokens: at least 32 bytes.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = JwtSecretParser)]
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        hide_env_values = true,
+        value_parser = SecretParser { name: "JWT_SECRET", parse: JwtSecret::new }
+    )]
     pub jwt_secret: JwtSecret,
 
     /// `kid` header of issued tokens, so keys can be rotated.
@@ -42,7 +47,7 @@ pub struct Config {
         env = "JWT_PREVIOUS_KEYS",
         hide_env_values = true,
         default_value = "",
-        value_parser = PreviousKeysParser
+        value_parser = SecretParser { name: "JWT_PREVIOUS_KEYS", parse: PreviousKeys::parse }
     )]
     pub jwt_previous_keys: PreviousKeys,
 
@@ -140,26 +145,34 @@ impl JwtSecret {
     }
 }
 
-/// Parses `--jwt-secret` with an error that, unlike clap's default, does not echo the value.
+/// Parses a secret-bearing option (`--jwt-secret`, `--jwt-previous-keys`) with `parse`, with
+/// errors that, unlike clap's default, never echo the value.
 #[derive(Clone)]
-struct JwtSecretParser;
+struct SecretParser<T> {
+    /// The option's environment variable, for the error messages.
+    name: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+}
 
-impl TypedValueParser for JwtSecretParser {
-    type Value = JwtSecret;
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for SecretParser<T> {
+    type Value = T;
 
     fn parse_ref(
         &self,
         command: &clap::Command,
         _arg: Option<&clap::Arg>,
         value: &OsStr,
-    ) -> Result<JwtSecret, clap::Error> {
+    ) -> Result<T, clap::Error> {
         let refuse = |kind, message: String| {
             clap::Error::raw(kind, format!("{message}\n")).with_cmd(command)
         };
-        let secret = value
-            .to_str()
-            .ok_or_else(|| refuse(ErrorKind::InvalidUtf8, "JWT_SECRET must be UTF-8".into()))?;
-        JwtSecret::new(secret).map_err(|message| refuse(ErrorKind::ValueValidation, message))
+        let text = value.to_str().ok_or_else(|| {
+            refuse(
+                ErrorKind::InvalidUtf8,
+                format!("{} must be UTF-8", self.name),
+            )
+        })?;
+        (self.parse)(text).map_err(|message| refuse(ErrorKind::ValueValidation, message))
     }
 }
 
@@ -206,32 +219,6 @@ impl PreviousKey {
 impl fmt::Debug for PreviousKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PreviousKey({}, ***)", self.key_id)
-    }
-}
-
-/// Parses `--jwt-previous-keys` without echoing it.
-#[derive(Clone)]
-struct PreviousKeysParser;
-
-impl TypedValueParser for PreviousKeysParser {
-    type Value = PreviousKeys;
-
-    fn parse_ref(
-        &self,
-        command: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<PreviousKeys, clap::Error> {
-        let refuse = |kind, message: String| {
-            clap::Error::raw(kind, format!("{message}\n")).with_cmd(command)
-        };
-        let pair = value.to_str().ok_or_else(|| {
-            refuse(
-                ErrorKind::InvalidUtf8,
-                "JWT_PREVIOUS_KEYS must be UTF-8".into(),
-            )
-        })?;
-        PreviousKeys::parse(pair).map_err(|message| refuse(ErrorKind::ValueValidation, message))
     }
 }
 

@@ -124,11 +124,17 @@ pub enum WriteFailed {
 
 /// Writes one frame within [`WRITE_TIMEOUT`].
 pub async fn write(sink: &mut Sink, frame: Utf8Bytes) -> Result<(), WriteFailed> {
-    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(frame))).await {
-        Ok(Ok(())) => {
-            metrics::counter!("gateway_frames_written_total").increment(1);
-            Ok(())
-        }
+    within_write_timeout(sink.send(Message::Text(frame))).await?;
+    metrics::counter!("gateway_frames_written_total").increment(1);
+    Ok(())
+}
+
+/// Runs a write to the client within [`WRITE_TIMEOUT`].
+async fn within_write_timeout<E>(
+    writing: impl Future<Output = Result<(), E>>,
+) -> Result<(), WriteFailed> {
+    match tokio::time::timeout(WRITE_TIMEOUT, writing).await {
+        Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(WriteFailed::Closed),
         Err(_) => Err(WriteFailed::TooSlow),
     }
@@ -162,16 +168,10 @@ async fn write_outbox(
         }
         sink.flush().await
     };
-    let outcome = tokio::time::timeout(WRITE_TIMEOUT, feed_and_flush).await;
-    match outcome {
-        Ok(Ok(())) => {
-            metrics::counter!("gateway_frames_written_total").increment(written);
-            metrics::counter!("gateway_events_delivered_total").increment(written);
-            Ok(())
-        }
-        Ok(Err(_)) => Err(WriteFailed::Closed),
-        Err(_) => Err(WriteFailed::TooSlow),
-    }
+    within_write_timeout(feed_and_flush).await?;
+    metrics::counter!("gateway_frames_written_total").increment(written);
+    metrics::counter!("gateway_events_delivered_total").increment(written);
+    Ok(())
 }
 
 /// The close a failed write deserves: 1013 for a client too slow to read, counted once.

@@ -96,16 +96,19 @@ async fn store_batch(
             Err(ChatError::NotAMember)
         }
     };
-    let earlier =
-        earlier_attempts(&mut tx, sends.iter().filter(|send| may_send(send).is_ok())).await?;
+    let allowed: Vec<Result<(), ChatError>> = sends.iter().map(may_send).collect();
+    let may = sends
+        .iter()
+        .zip(&allowed)
+        .filter(|(_, allowed)| allowed.is_ok());
+    let earlier = earlier_attempts(&mut tx, may.map(|(send, _)| send)).await?;
 
-    // Each send's fate, and per conversation how many new messages it gets.
+    // Each send's fate.
     let mut plans = Vec::with_capacity(sends.len());
     let mut fresh: Vec<&NewMessage> = Vec::new();
     let mut first_of: HashMap<(Uuid, Uuid, &str), usize> = HashMap::new();
-    let mut counts: Vec<(Uuid, i64)> = Vec::new();
-    for send in sends {
-        if let Err(error) = may_send(send) {
+    for (send, allowed) in sends.iter().zip(allowed) {
+        if let Err(error) = allowed {
             plans.push(Plan::Refused(error));
             continue;
         }
@@ -123,17 +126,13 @@ async fn store_batch(
         }
         plans.push(Plan::New(fresh.len()));
         fresh.push(send);
-        match counts.iter_mut().find(|(id, _)| *id == send.conversation) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((send.conversation, 1)),
-        }
     }
 
     let stored = if fresh.is_empty() {
         tx.rollback().await?;
         Vec::new()
     } else {
-        let stored = store_fresh(&mut tx, &fresh, &counts, &conversations, &members).await?;
+        let stored = store_fresh(&mut tx, &fresh, &conversations, &members).await?;
         tx.commit().await?;
         stored
     };
@@ -207,13 +206,16 @@ async fn earlier_attempts<'a>(
 async fn store_fresh(
     tx: &mut PgConnection,
     fresh: &[&NewMessage],
-    counts: &[(Uuid, i64)],
     conversations: &HashMap<Uuid, (i64, i32)>,
     members: &HashMap<Uuid, Vec<String>>,
 ) -> StoreResult<Vec<Message>> {
     // Each conversation's seq range and time, and the messages' numbers, drawn in one statement
     // under the locks: times and numbers follow seq.
-    let (ids, by): (Vec<Uuid>, Vec<i64>) = counts.iter().copied().unzip();
+    let mut counts: HashMap<Uuid, i64> = HashMap::new();
+    for send in fresh {
+        *counts.entry(send.conversation).or_default() += 1;
+    }
+    let (ids, by): (Vec<Uuid>, Vec<i64>) = counts.iter().map(|(id, n)| (*id, *n)).unzip();
     let rows: Vec<(Uuid, i64, DateTime<Utc>, Vec<i64>)> = sqlx::query_as(
         "WITH counters AS ( \
              UPDATE conversations c \
@@ -245,7 +247,7 @@ async fn store_fresh(
     let mut next: HashMap<Uuid, (i64, DateTime<Utc>)> = rows
         .iter()
         .map(|(id, last, at, _)| {
-            let count = counts.iter().find(|(c, _)| c == id).map_or(0, |(_, n)| *n);
+            let count = counts.get(id).copied().unwrap_or_default();
             (*id, (last - count + 1, *at))
         })
         .collect();
