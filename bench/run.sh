@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Starts the release binaries on loopback and runs every chat-bench scenario against them.
 #
-#   bench/run.sh [single|services|services2|all] [scenario...]
+#   bench/run.sh [single|services|services2|all|socketio|socketio2|peers] [scenario...]
 #
 #   single     chat-backend in one process (SQLite, in-memory presence and events)
 #   services   auth-, chat-, presence-service on Postgres and Redis, one gateway
 #   services2  the same with two gateway replicas (fan-out crosses Redis)
 #   all        the three in turn (the default)
+#   socketio   the peer people run instead: Socket.IO on Node, one node, storing nothing
+#              (bench/peers/socketio; its npm packages are installed on first use)
+#   socketio2  two Socket.IO nodes on Redis (@socket.io/redis-adapter)
+#   peers      socketio and socketio2 in turn
 #
-# Scenarios default to: idle fanout send reconnect. Build first:
+# Scenarios default to: idle fanout send reconnect (the peers have no catch-up: reconnect is
+# skipped for them). Build first:
 #   cargo build --release -p chat-bench -p chat-backend -p gateway -p auth-service \
 #     -p chat-service -p presence-service
 #
@@ -47,7 +52,7 @@ export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postg
 DATABASE=${BENCH_DATABASE:-chat_bench}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 # Ports of our own, so that a developer's services on the default ports are left alone.
-AUTH_PORT=51061 CHAT_PORT=51062 PRESENCE_PORT=51063 GATEWAY_PORTS=(3101 3102)
+AUTH_PORT=51061 CHAT_PORT=51062 PRESENCE_PORT=51063 GATEWAY_PORTS=(3101 3102) PEER_PORTS=(3201 3202)
 
 for bin in chat-bench chat-backend gateway auth-service chat-service presence-service; do
     [[ -x $BIN/$bin ]] || { echo "missing $BIN/$bin: build the release binaries first" >&2; exit 1; }
@@ -113,8 +118,9 @@ fresh_database() {
     DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DATABASE"
 }
 
-start_mode() { # sets GATEWAYS (--gateway flags) and GATEWAY_PID
+start_mode() { # sets GATEWAYS (--gateway flags), PROTOCOL and GATEWAY_PID
     GATEWAYS=()
+    PROTOCOL=()
     local secret prefix
     secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     prefix="chatbench:$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n'):"
@@ -148,8 +154,30 @@ start_mode() { # sets GATEWAYS (--gateway flags) and GATEWAY_PID
             GATEWAYS+=(--gateway "http://127.0.0.1:$port")
         done
         ;;
-    *) echo "unknown mode $MODE (single, services, services2, all)" >&2; exit 2 ;;
+    socketio | socketio2)
+        install_peers
+        local nodes=1 i redis=()
+        [[ $MODE == socketio2 ]] && nodes=2 redis=(REDIS_URL="$REDIS_URL" REDIS_PREFIX="${prefix}sio")
+        for ((i = 0; i < nodes; i++)); do
+            local port=${PEER_PORTS[$i]}
+            start "socketio-$i" "$port" env PORT="$port" "${redis[@]}" \
+                node "$ROOT/bench/peers/socketio/server.mjs"
+            [[ $i == 0 ]] && GATEWAY_PID=$LAST_PID
+            GATEWAYS+=(--gateway "http://127.0.0.1:$port")
+        done
+        PROTOCOL=(--protocol socketio)
+        ;;
+    *) echo "unknown mode $MODE (single, services, services2, all, socketio, socketio2, peers)" >&2; exit 2 ;;
     esac
+}
+
+# The peers' packages, pinned by their package-lock.json, from the npm registry.
+install_peers() {
+    local dir=$ROOT/bench/peers/socketio
+    [[ -d $dir/node_modules/socket.io ]] && return 0
+    command -v npm >/dev/null || { echo "the Socket.IO peer needs Node.js and npm" >&2; exit 1; }
+    npm ci --prefix "$dir" --no-audit --no-fund >"$OUT/logs/npm-ci.log" 2>&1 ||
+        { echo "npm ci in $dir failed: see $OUT/logs/npm-ci.log" >&2; exit 1; }
 }
 
 scenario_args() {
@@ -169,13 +197,17 @@ run_mode() {
     start_mode
     local scenario status=0
     for scenario in $SCENARIOS; do
+        if [[ $MODE == socketio* && $scenario == reconnect ]]; then
+            echo "  ($MODE has no catch-up to measure: reconnect skipped)"
+            continue
+        fi
         local before
         before=$(cpu_snapshot)
         local timer=()
         [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -a -o "$OUT/logs/$MODE-$scenario$LABEL.bench.log"
             -f "  chat-bench used %U s user + %S s system CPU")
         # shellcheck disable=SC2046
-        "${timer[@]}" "$BIN/chat-bench" --json-out "$OUT/$MODE-$scenario$LABEL.json" $(scenario_args "$scenario") \
+        "${timer[@]}" "$BIN/chat-bench" --json-out "$OUT/$MODE-$scenario$LABEL.json" "${PROTOCOL[@]}" $(scenario_args "$scenario") \
             2>"$OUT/logs/$MODE-$scenario$LABEL.bench.log" | tee "$OUT/$MODE-$scenario$LABEL.txt" || status=1
         echo "  CPU seconds during the run: $(cpu_delta "$before" "$(cpu_snapshot)")" |
             tee -a "$OUT/$MODE-$scenario$LABEL.txt"
@@ -188,6 +220,7 @@ run_mode() {
 overall=0
 case $MODES in
 all) for mode in single services services2; do run_mode "$mode" || overall=1; done ;;
+peers) for mode in socketio socketio2; do run_mode "$mode" || overall=1; done ;;
 *) run_mode "$MODES" || overall=1 ;;
 esac
 exit $overall

@@ -18,6 +18,10 @@ pub struct Cli {
     /// process on a temporary data directory, and drive it.
     #[arg(long, global = true)]
     pub embedded: bool,
+    /// What the targets speak: the chat backend's native protocol, or the Socket.IO peer of
+    /// bench/peers/socketio (fanout, send and idle; no setup through REST, nothing stored).
+    #[arg(long, value_enum, default_value = "native", global = true)]
+    pub protocol: Protocol,
     /// Print the report as JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -36,6 +40,16 @@ pub struct Cli {
     pub max_run_secs: u64,
     #[command(subcommand)]
     pub scenario: Scenario,
+}
+
+/// The protocol the targets speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    /// The chat backend's native protocol (seed 000).
+    Native,
+    /// The Socket.IO peer server (bench/peers/socketio).
+    #[value(name = "socketio")]
+    SocketIo,
 }
 
 #[derive(Debug, Clone, Subcommand)]

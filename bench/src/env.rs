@@ -4,6 +4,7 @@
 use anyhow::bail;
 use reqwest::Url;
 
+use crate::cli::Protocol;
 use crate::clock::Clock;
 use crate::rest::Api;
 use crate::target::{self, Sources};
@@ -15,6 +16,7 @@ pub struct Env {
     pub clock: Clock,
     pub run_id: String,
     pub setup_concurrency: usize,
+    pub protocol: Protocol,
 }
 
 impl Env {
@@ -22,6 +24,7 @@ impl Env {
         gateways: &[String],
         source_addrs: u8,
         setup_concurrency: usize,
+        protocol: Protocol,
     ) -> anyhow::Result<Self> {
         if gateways.is_empty() {
             bail!("name at least one --gateway http://127.0.0.1:PORT, or use --embedded");
@@ -38,6 +41,7 @@ impl Env {
             clock: Clock::new(),
             run_id,
             setup_concurrency: setup_concurrency.clamp(1, 1024),
+            protocol,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod report;
 pub mod rest;
 pub mod scenario;
 pub mod socket;
+pub mod socketio;
 pub mod system;
 pub mod target;
 
@@ -26,6 +27,9 @@ pub use report::Report;
 /// run's time limit.
 pub async fn run(cli: Cli) -> anyhow::Result<Report> {
     let limit = Duration::from_secs(cli.max_run_secs);
+    if cli.embedded && cli.protocol != cli::Protocol::Native {
+        anyhow::bail!("--embedded starts the chat backend, which speaks --protocol native");
+    }
     let embedded = if cli.embedded {
         Some(embedded::Embedded::start().await?)
     } else {
@@ -35,7 +39,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<Report> {
     if let Some(server) = &embedded {
         gateways.push(server.url.clone());
     }
-    let env = env::Env::new(&gateways, cli.source_addrs, cli.setup_concurrency)?;
+    let env = env::Env::new(
+        &gateways,
+        cli.source_addrs,
+        cli.setup_concurrency,
+        cli.protocol,
+    )?;
     let outcome = tokio::time::timeout(limit, scenario::run(&env, &cli.scenario))
         .await
         .with_context(|| format!("the run passed its limit of {}s", cli.max_run_secs));

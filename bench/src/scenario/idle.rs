@@ -7,10 +7,11 @@ use anyhow::bail;
 use serde_json::json;
 
 use super::{bounded, setup};
+use crate::cli::Protocol;
 use crate::env::Env;
 use crate::latency::Latency;
 use crate::report::Report;
-use crate::socket::{self, Ws};
+use crate::socket::Ws;
 use crate::system;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -47,12 +48,18 @@ pub async fn run(env: &Env, args: &IdleArgs) -> anyhow::Result<Report> {
             );
         }
     }
-    let users = connections.div_ceil(per_user);
-    let accounts = setup::accounts(env, "i", users).await?;
-    let wanted = (0..connections)
-        .map(|i| (&accounts[i / per_user], env.gateway_for(i), i))
-        .collect();
-    let urls = setup::sessions(env, wanted).await?;
+    let urls = match env.protocol {
+        Protocol::Native => {
+            let users = connections.div_ceil(per_user);
+            let accounts = setup::accounts(env, "i", users).await?;
+            let wanted = (0..connections)
+                .map(|i| (&accounts[i / per_user], env.gateway_for(i), i))
+                .collect();
+            setup::sessions(env, wanted).await?
+        }
+        // Socket.IO has no accounts: every connection joins a room of its own.
+        Protocol::SocketIo => setup::socketio_urls(env, connections, |i| format!("idle-{i}"))?,
+    };
 
     let rss = || args.gateway_pid.map(system::rss_kib).transpose();
     let rss_before = rss()?;
@@ -133,8 +140,7 @@ impl Opened {
         let started = Instant::now();
         let attempts = setup::parallel(urls.iter().collect(), concurrency, |url| async move {
             let opened = Instant::now();
-            let source = env.sources.pick(&crate::target::socket_address(url)?);
-            let result = socket::open(url, source).await;
+            let result = setup::open(env, url).await;
             anyhow::Ok((result, opened.elapsed()))
         })
         .await?;

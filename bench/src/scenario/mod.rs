@@ -16,6 +16,9 @@ pub async fn run(env: &Env, scenario: &Scenario) -> anyhow::Result<Report> {
         Scenario::Idle(args) => idle::run(env, args).await,
         Scenario::Fanout(args) => fanout::run(env, args).await,
         Scenario::Send(args) => send::run(env, args).await,
+        Scenario::Reconnect(_) if env.protocol != crate::cli::Protocol::Native => {
+            anyhow::bail!("reconnect measures catch-up, which only --protocol native has")
+        }
         Scenario::Reconnect(args) => reconnect::run(env, args).await,
     }
 }

@@ -7,9 +7,11 @@ use std::time::Instant;
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::Url;
 
+use crate::cli::Protocol;
 use crate::env::Env;
 use crate::rest::Account;
 use crate::socket::{self, Ws};
+use crate::socketio;
 
 /// Runs `work` over `items`, `concurrency` at a time, keeping their order; the first error
 /// ends it.
@@ -104,14 +106,31 @@ pub async fn groups(env: &Env, specs: Vec<GroupSpec<'_>>) -> anyhow::Result<Vec<
     Ok(ids)
 }
 
+/// Opens a WebSocket to `url` from the next source address, ready for traffic in the run's
+/// protocol.
+pub async fn open(env: &Env, url: &Url) -> anyhow::Result<Ws> {
+    let source = env.sources.pick(&crate::target::socket_address(url)?);
+    match env.protocol {
+        Protocol::Native => socket::open(url, source).await,
+        Protocol::SocketIo => socketio::open(url, source).await,
+    }
+}
+
+/// Socket.IO URLs: the `index`-th client in room `room_of(index)`, on the gateways in turn.
+pub fn socketio_urls(
+    env: &Env,
+    count: usize,
+    room_of: impl Fn(usize) -> String,
+) -> anyhow::Result<Vec<Url>> {
+    (0..count)
+        .map(|i| socketio::url(&env.gateways[env.gateway_for(i)], &room_of(i)))
+        .collect()
+}
+
 /// Opens a ready WebSocket to each URL, `concurrency` at a time, from the source addresses.
 pub async fn connect_all(env: &Env, urls: &[Url], concurrency: usize) -> anyhow::Result<Vec<Ws>> {
     let started = Instant::now();
-    let sockets = parallel(urls.iter().collect(), concurrency, |url| async move {
-        let source = env.sources.pick(&crate::target::socket_address(url)?);
-        socket::open(url, source).await
-    })
-    .await?;
+    let sockets = parallel(urls.iter().collect(), concurrency, |url| open(env, url)).await?;
     progress("sockets connected", urls.len(), started);
     Ok(sockets)
 }

@@ -12,12 +12,16 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
+use reqwest::Url;
+
 use super::setup::{self, GroupSpec};
+use crate::cli::Protocol;
 use crate::clock::Clock;
 use crate::env::Env;
 use crate::latency::Latency;
 use crate::payload::{self, Event, Stamp};
 use crate::socket::Ws;
+use crate::socketio;
 
 pub struct Plan {
     pub groups: usize,
@@ -69,27 +73,17 @@ struct Counters {
 pub async fn run(env: &Env, plan: &Plan) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let total = plan.groups * plan.members;
-    let accounts = setup::accounts(env, "t", total).await?;
-    let wanted = accounts
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a, env.gateway_for(i), 0))
-        .collect();
-    let urls = setup::sessions(env, wanted).await?;
-    let specs = (0..plan.groups)
-        .map(|g| {
-            let first = g * plan.members;
-            GroupSpec {
-                owner: &accounts[first],
-                gateway: env.gateway_for(first),
-                members: accounts[first + 1..first + plan.members]
-                    .iter()
-                    .map(|a| a.user_id.clone())
-                    .collect(),
-            }
-        })
-        .collect();
-    let group_ids = setup::groups(env, specs).await?;
+    let (urls, group_ids) = match env.protocol {
+        Protocol::Native => native_setup(env, plan).await?,
+        Protocol::SocketIo => {
+            // No accounts or groups to make: a room is joined by naming it.
+            let rooms: Vec<String> = (0..plan.groups)
+                .map(|g| format!("bench-{}-{g}", env.run_id))
+                .collect();
+            let urls = setup::socketio_urls(env, total, |i| rooms[i / plan.members].clone())?;
+            (urls, rooms)
+        }
+    };
     let sockets = setup::connect_all(env, &urls, env.setup_concurrency).await?;
     let mut outcome = Outcome {
         connections: total,
@@ -109,6 +103,7 @@ pub async fn run(env: &Env, plan: &Plan) -> anyhow::Result<Outcome> {
         let (sink, stream) = ws.split();
         let group = i / plan.members;
         let reader = Reader::new(
+            env.protocol,
             i as u32,
             (group * plan.members) as u32,
             plan.members,
@@ -121,6 +116,7 @@ pub async fn run(env: &Env, plan: &Plan) -> anyhow::Result<Outcome> {
             counters.clone(),
         )));
         let schedule = Schedule {
+            protocol: env.protocol,
             sender: i as u32,
             group_id: group_ids[group].clone(),
             count: per_member,
@@ -163,6 +159,34 @@ pub async fn run(env: &Env, plan: &Plan) -> anyhow::Result<Outcome> {
     }
     outcome.account(&finished, plan, start_ns);
     Ok(outcome)
+}
+
+/// Registers the members, opens their sessions and creates their groups: each member's
+/// `messaging_url`, and the groups' ids.
+async fn native_setup(env: &Env, plan: &Plan) -> anyhow::Result<(Vec<Url>, Vec<String>)> {
+    let total = plan.groups * plan.members;
+    let accounts = setup::accounts(env, "t", total).await?;
+    let wanted = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a, env.gateway_for(i), 0))
+        .collect();
+    let urls = setup::sessions(env, wanted).await?;
+    let specs = (0..plan.groups)
+        .map(|g| {
+            let first = g * plan.members;
+            GroupSpec {
+                owner: &accounts[first],
+                gateway: env.gateway_for(first),
+                members: accounts[first + 1..first + plan.members]
+                    .iter()
+                    .map(|a| a.user_id.clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    let group_ids = setup::groups(env, specs).await?;
+    Ok((urls, group_ids))
 }
 
 /// How long the drain waits without any progress before it gives up.
@@ -241,6 +265,7 @@ impl Outcome {
 
 /// When one member sends what.
 struct Schedule {
+    protocol: Protocol,
     sender: u32,
     group_id: String,
     count: u32,
@@ -264,8 +289,12 @@ impl Schedule {
                 seq,
                 sent_ns,
             };
-            sink.send(Message::text(stamp.request(&self.group_id, self.size)))
-                .await?;
+            let request = stamp.request(&self.group_id, self.size);
+            let frame = match self.protocol {
+                Protocol::Native => request,
+                Protocol::SocketIo => socketio::send(&request),
+            };
+            sink.send(Message::text(frame)).await?;
             counters.sent.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
@@ -274,6 +303,7 @@ impl Schedule {
 
 /// One member's view: its acknowledgements, and the messages of the other members.
 struct Reader {
+    protocol: Protocol,
     me: u32,
     group_first: u32,
     members: usize,
@@ -296,8 +326,9 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(me: u32, group_first: u32, members: usize, per_member: u32) -> Self {
+    fn new(protocol: Protocol, me: u32, group_first: u32, members: usize, per_member: u32) -> Self {
         Self {
+            protocol,
             me,
             group_first,
             members,
@@ -356,6 +387,14 @@ impl Reader {
     }
 
     fn on_text(&mut self, text: &str, now_ns: u64, counters: &Counters) {
+        let text = match self.protocol {
+            Protocol::Native => text,
+            Protocol::SocketIo => match socketio::event(text) {
+                Some(event) => event,
+                // Heartbeats and namespace packets carry no event.
+                None => return,
+            },
+        };
         let event: Event = match serde_json::from_str(text) {
             Ok(event) => event,
             Err(error) => return self.error(format!("unreadable event {text:?}: {error}")),
