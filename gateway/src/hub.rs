@@ -5,16 +5,16 @@
 //! buffered without end. Logged events carry their log position: a connection gets each
 //! position once, in order, however often the relay or a repair hands it over.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use chat_proto::auth::Identity;
 use chat_proto::chat::LogEntry;
 use chat_proto::events::delivery::Payload;
 use chat_proto::events::{Delivery, Sender};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 use crate::dialect::Dialect;
 
@@ -51,18 +51,57 @@ pub struct Connection {
     pub dialect: Dialect,
     /// The highest log position handed to this connection.
     last: AtomicI64,
-    outbox: mpsc::Sender<Outgoing>,
+    /// Frames waiting for the socket's task; it allocates only once something waits, so an
+    /// idle connection costs nothing here.
+    outbox: Mutex<VecDeque<Outgoing>>,
+    /// Wakes the socket's task when frames wait.
+    waiting: Notify,
     closer: watch::Sender<CloseOrder>,
 }
+
+/// An emptied outbox keeps at most this many slots allocated.
+const OUTBOX_KEPT: usize = 32;
 
 impl Connection {
     /// Queues a frame; a connection that cannot keep up is told to close.
     pub fn push(&self, position: i64, frame: Utf8Bytes) {
-        if let Err(mpsc::error::TrySendError::Full(_)) =
-            self.outbox.try_send(Outgoing { position, frame })
-        {
+        let mut outbox = self.lock_outbox();
+        if outbox.len() >= OUTBOX_CAPACITY {
+            drop(outbox);
             self.close_slow();
+            return;
         }
+        outbox.push_back(Outgoing { position, frame });
+        drop(outbox);
+        self.waiting.notify_one();
+    }
+
+    /// Resolves once frames may be waiting (at once if some were queued since the last take).
+    pub async fn frames_waiting(&self) {
+        self.waiting.notified().await;
+    }
+
+    /// The next waiting frame, if any.
+    pub fn take(&self) -> Option<Outgoing> {
+        let mut outbox = self.lock_outbox();
+        let next = outbox.pop_front();
+        if outbox.is_empty() && outbox.capacity() > OUTBOX_KEPT {
+            outbox.shrink_to(OUTBOX_KEPT);
+        }
+        next
+    }
+
+    /// After a partial take: wakes the task again for what still waits.
+    pub fn more_waiting(&self) {
+        if !self.lock_outbox().is_empty() {
+            self.waiting.notify_one();
+        }
+    }
+
+    fn lock_outbox(&self) -> std::sync::MutexGuard<'_, VecDeque<Outgoing>> {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Closes a connection that cannot keep up (1013), counting it once.
@@ -107,9 +146,8 @@ impl Connection {
     }
 }
 
-/// What a connection task reads from: its outbox and its close order.
+/// What a connection task waits for besides its frames: its close order.
 pub struct Mailbox {
-    pub outbox: mpsc::Receiver<Outgoing>,
     pub close: watch::Receiver<CloseOrder>,
 }
 
@@ -121,7 +159,6 @@ pub struct Hub {
 impl Hub {
     /// Takes in a socket of the session `identity` names.
     pub fn register(&self, identity: &Identity, dialect: Dialect) -> (Arc<Connection>, Mailbox) {
-        let (outbox_tx, outbox) = mpsc::channel(OUTBOX_CAPACITY);
         let (closer, close) = watch::channel(None);
         let connection = Arc::new(Connection {
             socket_id: uuid::Uuid::new_v4().to_string(),
@@ -131,7 +168,8 @@ impl Hub {
             sender: crate::delivery::sender(identity),
             dialect,
             last: AtomicI64::new(0),
-            outbox: outbox_tx,
+            outbox: Mutex::new(VecDeque::new()),
+            waiting: Notify::new(),
             closer,
         });
         self.write()
@@ -140,7 +178,7 @@ impl Hub {
             .push(connection.clone());
         metrics::gauge!("gateway_connections_open", "dialect" => connection.dialect.name())
             .increment(1);
-        (connection, Mailbox { outbox, close })
+        (connection, Mailbox { close })
     }
 
     pub fn unregister(&self, connection: &Connection) {

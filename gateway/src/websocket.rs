@@ -12,11 +12,10 @@ use chat_proto::chat::LogHeadRequest;
 use chat_proto::presence::SessionPresence;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
 
 use crate::dialect::Dialect;
 use crate::error::ApiError;
-use crate::hub::{Connection, Mailbox, Outgoing, close_code};
+use crate::hub::{Connection, Mailbox, close_code};
 use crate::state::AppState;
 use chat_proto::auth::Identity;
 
@@ -47,7 +46,9 @@ pub async fn run<R: Requests>(
 ) {
     let (connection, mut mailbox) = state.hub.register(&identity, dialect);
     let (mut sink, mut stream) = socket.split();
-    let close = match open(&state, &connection).await {
+    // The futures of the service calls are boxed: a socket's task holds, for its whole life, a
+    // future as large as the largest it awaits, and most sockets are idle most of the time.
+    let close = match Box::pin(open(&state, &connection)).await {
         Some(start) => {
             let mut requests = make(state.clone(), connection.clone(), start);
             let socket = (&mut sink, &mut stream);
@@ -57,7 +58,7 @@ pub async fn run<R: Requests>(
     };
     close_socket(&mut sink, &mut stream, close).await;
     state.hub.unregister(&connection);
-    offline(&state, &connection).await;
+    Box::pin(offline(&state, &connection)).await;
     tracing::debug!(
         socket_id = %connection.socket_id,
         dialect = connection.dialect.name(),
@@ -80,13 +81,11 @@ async fn pump<R: Requests>(
             changed = mailbox.close.changed() => {
                 return if changed.is_ok() { *mailbox.close.borrow() } else { None };
             }
-            frame = mailbox.outbox.recv() => match frame {
-                Some(outgoing) => write_outbox(sink, start, outgoing, &mut mailbox.outbox).await,
-                None => return None,
-            },
+            () = connection.frames_waiting() => write_outbox(sink, start, connection).await,
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    crate::request_id::scope(requests.text(text.as_str(), sink)).await
+                    // Boxed: a request's future (its service calls) exists only while it runs.
+                    Box::pin(crate::request_id::scope(requests.text(text.as_str(), sink))).await
                 }
                 Some(Ok(Message::Binary(_))) => write(sink, requests.binary()).await,
                 Some(Ok(Message::Close(_))) | None => return None,
@@ -143,28 +142,32 @@ async fn within_write_timeout<E>(
 /// The most frames one flush of the outbox carries.
 const FRAMES_PER_FLUSH: usize = 64;
 
-/// Writes `first` and whatever else waits in the outbox (up to [`FRAMES_PER_FLUSH`]) with one
-/// flush, all within [`WRITE_TIMEOUT`]; events the client gets by catch-up (at or below the
-/// position the socket started after) are skipped.
+/// Writes what waits in the connection's outbox (up to [`FRAMES_PER_FLUSH`]) with one flush,
+/// all within [`WRITE_TIMEOUT`]; events the client gets by catch-up (at or below the position
+/// the socket started after) are skipped.
 async fn write_outbox(
     sink: &mut Sink,
     start: i64,
-    first: Outgoing,
-    outbox: &mut mpsc::Receiver<Outgoing>,
+    connection: &Connection,
 ) -> Result<(), WriteFailed> {
     let mut written = 0;
     let feed_and_flush = async {
-        let mut next = Some(first);
         let mut taken = 0;
-        while let Some(outgoing) = next.take() {
+        while taken < FRAMES_PER_FLUSH {
+            let Some(outgoing) = connection.take() else {
+                break;
+            };
             taken += 1;
             if outgoing.position == 0 || outgoing.position > start {
                 sink.feed(Message::Text(outgoing.frame)).await?;
                 written += 1;
             }
-            if taken < FRAMES_PER_FLUSH {
-                next = outbox.try_recv().ok();
-            }
+        }
+        if taken == FRAMES_PER_FLUSH {
+            connection.more_waiting();
+        }
+        if written == 0 {
+            return Ok(());
         }
         sink.flush().await
     };
@@ -276,7 +279,7 @@ pub fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 /// Small buffers keep idle connections cheap; frames and messages are capped at 64 KiB.
 pub fn limits(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
     upgrade
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(4 * 1024)
         .max_write_buffer_size(4 * MAX_MESSAGE_BYTES)
         .max_message_size(MAX_MESSAGE_BYTES)
