@@ -48,3 +48,8 @@ mod session_tokens;
 mod sessions;
 mod socket_errors;
 mod walkthrough;
+mod webapp;
+mod webapp_client;
+mod webapp_groups;
+mod webapp_native;
+mod webapp_rooms;
