@@ -5,8 +5,8 @@
 //! user" asks for; only this dialect's sockets show them.
 
 use chat_proto::auth::ListUsersRequest;
-use chat_proto::events::UserActivity;
 use chat_proto::events::delivery::Payload;
+use chat_proto::events::{UserActivity, UserUpdated};
 use chat_proto::presence::LocateRequest;
 
 use crate::state::AppState;
@@ -51,6 +51,16 @@ pub async fn to_everyone_online(state: &AppState, payload: Payload) {
 /// `user_activity`: the user came online (`login`), or went away or logged out.
 pub async fn activity(state: &AppState, user_number: i64, login: bool) {
     let payload = Payload::UserActivity(UserActivity { user_number, login });
+    to_everyone_online(state, payload).await;
+}
+
+/// `user_update`: the user was created or changed their names.
+pub async fn user_updated(state: &AppState, user: &chat_proto::auth::User) {
+    let payload = Payload::UserUpdated(UserUpdated {
+        user_number: user.number,
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+    });
     to_everyone_online(state, payload).await;
 }
 

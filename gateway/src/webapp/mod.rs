@@ -11,6 +11,8 @@ mod groups;
 mod history;
 mod input;
 mod messages;
+mod notifications;
+mod profile;
 pub mod render;
 mod rooms;
 mod socket;
@@ -29,6 +31,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::login))
         .routes(routes!(account::logout))
         .routes(routes!(users::list_users))
+        .routes(routes!(profile::profile, profile::update_profile))
+        .routes(routes!(
+            notifications::notifications,
+            notifications::mark_read
+        ))
         .routes(routes!(rooms::list_chat_rooms))
         .routes(routes!(rooms::room_messages))
         .routes(routes!(

@@ -52,4 +52,5 @@ mod webapp;
 mod webapp_client;
 mod webapp_groups;
 mod webapp_native;
+mod webapp_notifications;
 mod webapp_rooms;
