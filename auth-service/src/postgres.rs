@@ -146,6 +146,18 @@ impl AuthStore for PgAuthStore {
         .map_err(store_error)
     }
 
+    async fn list_users(&self, after_number: i64, limit: u32) -> Result<Vec<User>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE number > $1 AND deleted_at IS NULL \
+             ORDER BY number LIMIT $2"
+        ))
+        .bind(after_number)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
     async fn update_user(
         &self,
         id: Uuid,

@@ -20,6 +20,8 @@ use crate::{password, validate};
 /// Search results per page when the client does not say, and the most it may ask for.
 const DEFAULT_SEARCH_LIMIT: u32 = 20;
 const MAX_SEARCH_LIMIT: u32 = 100;
+const DEFAULT_LIST_LIMIT: u32 = 100;
+const MAX_LIST_LIMIT: u32 = 1000;
 /// Most ids plus numbers one GetUsers call may ask for.
 const MAX_LOOKUP: usize = 1000;
 
@@ -289,6 +291,19 @@ impl<S: AuthStore> Auth for AuthService<S> {
             limit => limit.min(MAX_SEARCH_LIMIT),
         };
         let users = self.store.search_users(&fold(&request.query), limit).await;
+        Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
+    }
+
+    async fn list_users(
+        &self,
+        request: Request<proto::ListUsersRequest>,
+    ) -> Result<Response<proto::UserList>, Status> {
+        let request = request.into_inner();
+        let limit = match request.limit {
+            0 => DEFAULT_LIST_LIMIT,
+            limit => limit.min(MAX_LIST_LIMIT),
+        };
+        let users = self.store.list_users(request.after_number, limit).await;
         Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
     }
 

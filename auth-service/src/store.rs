@@ -58,6 +58,13 @@ pub trait AuthStore: Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
 
+    /// Users numbered after `after_number`, ordered by number: at most `limit` of them.
+    fn list_users(
+        &self,
+        after_number: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+
     /// Applies `changes` to a user who is not deleted and returns the user as changed; `None`
     /// when there is no such user. `UsernameTaken` / `EmailTaken` as for [`Self::insert_user`].
     fn update_user(

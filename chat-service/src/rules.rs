@@ -111,6 +111,22 @@ pub fn may_remove(actor: Uuid, user: Uuid, state: &Membership) -> Result<(), Cha
     }
 }
 
+/// Only a group's owner renames it.
+pub fn may_rename(actor: Uuid, kind: &str, owner: Option<Uuid>) -> Result<(), ChatError> {
+    if kind != "group" {
+        return Err(ChatError::WrongKind(
+            "only a group has a name to change".into(),
+        ));
+    }
+    if owner == Some(actor) {
+        Ok(())
+    } else {
+        Err(ChatError::Forbidden(
+            "only the group's owner may rename it".into(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

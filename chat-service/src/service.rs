@@ -4,10 +4,10 @@ use chat_proto::chat::chat_server::Chat;
 use chat_proto::chat::{
     CatchUpRequest, CatchUpResponse, Conversation, ConversationList, CreateGroupRequest,
     GetConversationRequest, GetDirectConversationRequest, LatestMessageList,
-    ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest, LogEntry,
-    LogHeadRequest, LogHeadResponse, MembershipChange, MembershipRequest, MessagePage,
-    ReadLogRequest, ReadLogResponse, ReceiptRequest, ReceiptResponse, SendMessageRequest,
-    SendMessageResponse,
+    ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest,
+    ListPublicGroupsRequest, LogEntry, LogHeadRequest, LogHeadResponse, MembershipChange,
+    MembershipRequest, MessagePage, ReadLogRequest, ReadLogResponse, ReceiptRequest,
+    ReceiptResponse, RenameGroupRequest, SendMessageRequest, SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
@@ -123,14 +123,7 @@ impl<S: ChatStore> Chat for ChatService<S> {
         request: Request<CreateGroupRequest>,
     ) -> Result<Response<Conversation>, Status> {
         let r = request.into_inner();
-        let name = r.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > MAX_GROUP_NAME_CHARS {
-            return Err(ChatError::Validation(format!(
-                "name must be 1 to {MAX_GROUP_NAME_CHARS} characters"
-            ))
-            .into());
-        }
-        without_nul(&name, "name")?;
+        let name = Self::group_name(&r.name)?;
         if r.member_ids.len() > MAX_INITIAL_MEMBERS {
             return Err(ChatError::Validation(format!(
                 "a group starts with at most {MAX_INITIAL_MEMBERS} members"
@@ -372,9 +365,42 @@ impl<S: ChatStore> Chat for ChatService<S> {
             self.store.latest_messages(user, limit, r.offset).await?,
         ))
     }
+
+    async fn list_public_groups(
+        &self,
+        _request: Request<ListPublicGroupsRequest>,
+    ) -> Result<Response<ConversationList>, Status> {
+        let conversations = self.store.public_groups().await?;
+        Ok(Response::new(ConversationList { conversations }))
+    }
+
+    async fn rename_group(
+        &self,
+        request: Request<RenameGroupRequest>,
+    ) -> Result<Response<Conversation>, Status> {
+        let r = request.into_inner();
+        let actor = id(&r.actor_id, "actor_id")?;
+        let name = Self::group_name(&r.name)?;
+        let group = self.named(&r.conversation_id, r.number).await?;
+        Ok(Response::new(
+            self.store.rename_group(actor, group, name).await?,
+        ))
+    }
 }
 
 impl<S: ChatStore> ChatService<S> {
+    /// A group's name as a request gives it: trimmed, 1 to [`MAX_GROUP_NAME_CHARS`].
+    fn group_name(name: &str) -> Result<String, ChatError> {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > MAX_GROUP_NAME_CHARS {
+            return Err(ChatError::Validation(format!(
+                "name must be 1 to {MAX_GROUP_NAME_CHARS} characters"
+            )));
+        }
+        without_nul(&name, "name")?;
+        Ok(name)
+    }
+
     /// The conversation a request names: by its id, or by its number when the id is empty.
     async fn named(&self, conversation_id: &str, number: i64) -> Result<Uuid, ChatError> {
         if conversation_id.is_empty() && number > 0 {

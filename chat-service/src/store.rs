@@ -105,6 +105,18 @@ pub trait ChatStore: Clone + Send + Sync + 'static {
         user: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<Conversation>>> + Send;
 
+    /// Every public group that is not deleted, with its current members, by number.
+    fn public_groups(&self) -> impl Future<Output = StoreResult<Vec<Conversation>>> + Send;
+
+    /// Renames a group: only its owner may (`Forbidden` for anyone else), a direct or bot
+    /// conversation is `WrongKind`. Returns the group, renamed, with its current members.
+    fn rename_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+        name: String,
+    ) -> impl Future<Output = StoreResult<Conversation>> + Send;
+
     /// One conversation with its current members, for a member (or anyone, when it is public).
     fn get_conversation(
         &self,

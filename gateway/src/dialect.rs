@@ -15,6 +15,9 @@ pub enum Dialect {
     Echat { conversation_id: String },
     /// The messenger dialect (`/`): pushes of the messages that reach the user from others.
     Messenger,
+    /// The web-app dialect (`/socket`): room and group messages, and announcements to every
+    /// online user.
+    Webapp,
 }
 
 impl Dialect {
@@ -24,6 +27,7 @@ impl Dialect {
             Dialect::Native => "native",
             Dialect::Echat { .. } => "echat",
             Dialect::Messenger => "messenger",
+            Dialect::Webapp => "webapp",
         }
     }
 }
@@ -37,6 +41,7 @@ pub struct Rendered<'a> {
     echat: Option<Option<(&'a str, Utf8Bytes)>>,
     /// The message's sender and its push; the same for every other member's socket.
     messenger: Option<Option<(String, Utf8Bytes)>>,
+    webapp: Option<Option<Utf8Bytes>>,
 }
 
 impl<'a> Rendered<'a> {
@@ -47,6 +52,7 @@ impl<'a> Rendered<'a> {
             native: None,
             echat: None,
             messenger: None,
+            webapp: None,
         }
     }
 
@@ -71,6 +77,10 @@ impl<'a> Rendered<'a> {
                     .as_ref()?;
                 (*sender != connection.user_id).then(|| frame.clone())
             }
+            Dialect::Webapp => self
+                .webapp
+                .get_or_insert_with(|| crate::webapp::render::event(self.delivery))
+                .clone(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod services;
 pub mod sessions;
 pub mod state;
 pub mod typing;
+pub mod webapp;
 pub mod websocket;
 
 use std::future::Future;

@@ -23,13 +23,15 @@ pub const SWAGGER_UI_PATH: &str = "/api";
         title = "chat-backend",
         description = "One model of users, conversations and messages served in several chat \
             servers' dialects: the native protocol at the root, e_chat_server under /v1, the \
-            messenger under /api and its WebSocket at /. Ids in the native protocol are UUIDs; \
+            messenger under /api and its WebSocket at /, the web app under /http and its socket at \
+            /socket. Ids in the native protocol are UUIDs; \
             the other dialects show the same entities' integer numbers."
     ),
     tags(
         (name = "native", description = "The native protocol (seed 000): REST at the root and a WebSocket per session; see docs/native-protocol.md"),
         (name = "echat", description = "The e_chat_server dialect (seed 001) under /v1; see docs/echat-api.md"),
         (name = "messenger", description = "The messenger dialect (seed 004): users under /api, its WebSocket at /; see docs/messenger-api.md"),
+        (name = "webapp", description = "The web-app dialect (seed 003): HTTP under /http with an authentication header, its socket at /socket; see docs/webapp-api.md"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "documentation", description = "This document and Swagger UI"),
     ),
@@ -56,6 +58,16 @@ impl Modify for Schemes {
                 .to_owned(),
         );
         components.add_security_scheme("session_id", SecurityScheme::Http(session));
+        let mut authentication = utoipa::openapi::security::ApiKeyValue::new("authentication");
+        authentication.description = Some(
+            "The token of POST /http/login, in an `authentication` header (the web app's; \
+             `Authorization: Bearer` is read too)"
+                .to_owned(),
+        );
+        components.add_security_scheme(
+            "authentication",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(authentication)),
+        );
     }
 }
 
@@ -87,6 +99,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::native::routes())
         .merge(crate::echat::routes())
         .merge(crate::messenger::routes())
+        .merge(crate::webapp::routes())
 }
 
 /// Routes served without the request-id and HTTP-metrics layer: the metrics themselves.

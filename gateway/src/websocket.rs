@@ -35,15 +35,16 @@ pub trait Requests: Send {
     fn binary(&self) -> Utf8Bytes;
 }
 
-/// Runs a socket of `identity` speaking `dialect` from its registration to its close. `make`
-/// builds the dialect's request handler once the socket's start in the log is known.
+/// Runs a socket of `identity` speaking `dialect` from its registration to its close, and
+/// returns the close it ended with. `make` builds the dialect's request handler once the
+/// socket is online and its start in the log is known.
 pub async fn run<R: Requests>(
     socket: WebSocket,
     state: AppState,
     identity: Identity,
     dialect: Dialect,
     make: impl FnOnce(AppState, Arc<Connection>, i64) -> R,
-) {
+) -> Option<(u16, &'static str)> {
     let (connection, mut mailbox) = state.hub.register(&identity, dialect);
     let (mut sink, mut stream) = socket.split();
     // The futures of the service calls are boxed: a socket's task holds, for its whole life, a
@@ -65,6 +66,7 @@ pub async fn run<R: Requests>(
         close = ?close.map(|c| c.0),
         "socket closed"
     );
+    close
 }
 
 /// Moves frames until the socket ends, returning the close it ends with.

@@ -231,3 +231,45 @@ async fn finish_change(
         at_ms: ms(at),
     })
 }
+
+pub async fn public(pool: &PgPool) -> StoreResult<Vec<Conversation>> {
+    let mut conn = pool.acquire().await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM conversations \
+         WHERE kind = 'group' AND is_public AND deleted_at IS NULL ORDER BY number",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(conversations_with_members(&mut conn, &ids).await?)
+}
+
+pub async fn rename(
+    pool: &PgPool,
+    actor: Uuid,
+    conversation: Uuid,
+    name: &str,
+) -> StoreResult<Conversation> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(
+        "SELECT kind, owner_id FROM conversations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(conversation)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ChatError::ConversationNotFound)?;
+    let kind: String = row.try_get("kind")?;
+    let owner: Option<Uuid> = row.try_get("owner_id")?;
+    rules::may_rename(actor, &kind, owner)?;
+    sqlx::query("UPDATE conversations SET name = $2, updated_at = $3 WHERE id = $1")
+        .bind(conversation)
+        .bind(name)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+    let renamed = conversations_with_members(&mut tx, &[conversation])
+        .await?
+        .pop()
+        .ok_or(ChatError::ConversationNotFound)?;
+    tx.commit().await?;
+    Ok(renamed)
+}

@@ -97,6 +97,19 @@ impl ChatStore for PgChatStore {
         groups::list(&self.pool, user).await
     }
 
+    async fn public_groups(&self) -> StoreResult<Vec<Conversation>> {
+        groups::public(&self.pool).await
+    }
+
+    async fn rename_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+        name: String,
+    ) -> StoreResult<Conversation> {
+        groups::rename(&self.pool, actor, conversation, &name).await
+    }
+
     async fn get_conversation(&self, user: Uuid, conversation: Uuid) -> StoreResult<Conversation> {
         groups::get(&self.pool, user, conversation).await
     }

@@ -230,3 +230,49 @@ async fn finish_change(
         at_ms: ms(at),
     })
 }
+
+pub async fn public(reader: &SqlitePool) -> StoreResult<Vec<Conversation>> {
+    let mut conn = reader.acquire().await?;
+    let ids = sqlx::query(
+        "SELECT id FROM conversations \
+         WHERE kind = 'group' AND is_public AND deleted_at IS NULL ORDER BY number",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| uuid(row, "id"))
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(conversations_with_members(&mut conn, &ids).await?)
+}
+
+pub async fn rename(
+    writer: &SqlitePool,
+    actor: Uuid,
+    conversation: Uuid,
+    name: &str,
+) -> StoreResult<Conversation> {
+    let mut tx = write(writer).await?;
+    let row = sqlx::query(
+        "SELECT kind, owner_id FROM conversations WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(conversation.hyphenated())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ChatError::ConversationNotFound)?;
+    let kind: String = row.try_get("kind")?;
+    let owner: Option<String> = row.try_get("owner_id")?;
+    let owner = owner.and_then(|owner| Uuid::parse_str(&owner).ok());
+    rules::may_rename(actor, &kind, owner)?;
+    sqlx::query("UPDATE conversations SET name = $2, updated_at = $3 WHERE id = $1")
+        .bind(conversation.hyphenated())
+        .bind(name)
+        .bind(micros(Utc::now()))
+        .execute(&mut *tx)
+        .await?;
+    let renamed = conversations_with_members(&mut tx, &[conversation])
+        .await?
+        .pop()
+        .ok_or(ChatError::ConversationNotFound)?;
+    tx.commit().await?;
+    Ok(renamed)
+}

@@ -130,6 +130,19 @@ impl ChatStore for SqliteChatStore {
         groups::list(&self.reader, user).await
     }
 
+    async fn public_groups(&self) -> StoreResult<Vec<Conversation>> {
+        groups::public(&self.reader).await
+    }
+
+    async fn rename_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+        name: String,
+    ) -> StoreResult<Conversation> {
+        groups::rename(&self.writer, actor, conversation, &name).await
+    }
+
     async fn get_conversation(&self, user: Uuid, conversation: Uuid) -> StoreResult<Conversation> {
         groups::get(&self.reader, user, conversation).await
     }

@@ -28,6 +28,8 @@ macro_rules! conformance_suite {
 conformance_suite!(
     creating_a_group_makes_the_creator_its_owner,
     strangers_join_public_groups_but_not_private_ones,
+    public_groups_are_listed_for_anyone_by_number,
+    only_the_owner_renames_a_group,
     members_add_others_and_former_members_rejoin,
     only_the_owner_removes_others,
     removed_members_come_back_only_when_added,

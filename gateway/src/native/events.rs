@@ -223,6 +223,10 @@ pub fn render(payload: &Payload) -> Option<Utf8Bytes> {
                 user_id: &typing.user_id,
             },
         )),
-        Payload::SessionRevoked(_) | Payload::UserRevoked(_) => None,
+        Payload::SessionRevoked(_)
+        | Payload::UserRevoked(_)
+        | Payload::UserActivity(_)
+        | Payload::UserUpdated(_)
+        | Payload::GroupUpdated(_) => None,
     }
 }

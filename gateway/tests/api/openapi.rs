@@ -58,6 +58,7 @@ async fn every_documented_operation_is_served(backend: Backend) {
                 "native",
                 "echat",
                 "messenger",
+                "webapp",
                 "operations",
                 "documentation",
             ];

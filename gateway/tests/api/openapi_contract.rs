@@ -12,7 +12,7 @@ use crate::helpers::{Backend, spawn_stack};
 
 backend_tests!(answers_are_the_documented_bodies);
 
-const DIALECTS: [&str; 3] = ["native", "echat", "messenger"];
+const DIALECTS: [&str; 4] = ["native", "echat", "messenger", "webapp"];
 
 fn document() -> Value {
     serde_json::to_value(gateway::openapi::document()).expect("the document as JSON")
@@ -41,6 +41,7 @@ fn error_schema(dialect: &str) -> &'static str {
     match dialect {
         "native" => "#/components/schemas/native.ErrorJson",
         "echat" => "#/components/schemas/echat.ErrorJson",
+        "webapp" => "#/components/schemas/webapp.ErrorJson",
         _ => "#/components/schemas/messenger.ErrorBody",
     }
 }

@@ -73,3 +73,31 @@ pub async fn search_treats_wildcards_as_text(store: impl AuthStore) {
         assert_eq!(usernames(&found), [expected], "{query}");
     }
 }
+
+pub async fn listing_pages_every_user_by_number_without_the_deleted(store: impl AuthStore) {
+    let alice = insert(&store, "alice", None).await;
+    let bob = insert(&store, "bob", None).await;
+    let carol = insert(&store, "carol", None).await;
+    let dave = insert(&store, "dave", None).await;
+    store
+        .delete_user(carol.id)
+        .await
+        .expect("delete")
+        .expect("carol existed");
+
+    let first = store.list_users(0, 2).await.expect("list");
+    assert_eq!(usernames(&first), ["alice", "bob"]);
+    let rest = store.list_users(bob.number, 2).await.expect("list");
+    assert_eq!(usernames(&rest), ["dave"]);
+    assert!(
+        store
+            .list_users(dave.number, 2)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        usernames(&store.list_users(alice.number, 10).await.expect("list")),
+        ["bob", "dave"]
+    );
+}

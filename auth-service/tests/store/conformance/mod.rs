@@ -24,6 +24,7 @@ crate::backends::conformance_tests!(
     users_by_ids_and_numbers_leave_unknown_ones_out,
     search_is_contains_and_case_insensitive_in_any_script,
     search_treats_wildcards_as_text,
+    listing_pages_every_user_by_number_without_the_deleted,
     a_session_resolves_until_it_is_revoked,
     sessions_of_one_user_are_revoked_one_by_one,
     a_session_of_an_unknown_user_is_refused,

@@ -244,3 +244,49 @@ pub async fn conversations_are_listed_and_shown_to_their_readers<S: ChatStore>(s
     let error = refused(store.get_conversation(BOB, first).await);
     assert!(matches!(error, ChatError::NotAMember), "{error:?}");
 }
+
+pub async fn public_groups_are_listed_for_anyone_by_number<S: ChatStore>(store: S) {
+    let first = group(&store, ALICE, &[BOB], true).await;
+    group(&store, ALICE, &[BOB], false).await;
+    let second = group(&store, CAROL, &[], true).await;
+    store
+        .direct_conversation(ALICE, BOB, true)
+        .await
+        .expect("a direct conversation");
+    let listed = store.public_groups().await.expect("list");
+    let listed_ids: Vec<Uuid> = listed.iter().map(|g| id(&g.id)).collect();
+    assert_eq!(listed_ids, [first, second]);
+    assert!(listed.iter().all(|g| g.is_public));
+    assert_eq!(member_ids(&listed[0]), ids(&[ALICE, BOB]));
+    store.join_group(DAVE, second, DAVE).await.expect("join");
+    let listed = store.public_groups().await.expect("list");
+    assert_eq!(member_ids(&listed[1]), ids(&[CAROL, DAVE]));
+}
+
+pub async fn only_the_owner_renames_a_group<S: ChatStore>(store: S) {
+    let team = group(&store, ALICE, &[BOB], true).await;
+    let error = refused(store.rename_group(BOB, team, "Mine".into()).await);
+    assert!(matches!(error, ChatError::Forbidden(_)), "{error:?}");
+    let error = refused(store.rename_group(DAVE, team, "Mine".into()).await);
+    assert!(matches!(error, ChatError::Forbidden(_)), "{error:?}");
+    assert_eq!(conversation(&store, ALICE, team).await.name, "Team");
+    let renamed = store
+        .rename_group(ALICE, team, "Climbers".into())
+        .await
+        .expect("rename");
+    assert_eq!((renamed.name.as_str(), id(&renamed.id)), ("Climbers", team));
+    assert_eq!(member_ids(&renamed), ids(&[ALICE, BOB]));
+    assert_eq!(conversation(&store, BOB, team).await.name, "Climbers");
+    let direct = store
+        .direct_conversation(ALICE, BOB, true)
+        .await
+        .expect("direct")
+        .expect("created");
+    let error = refused(store.rename_group(ALICE, id(&direct.id), "x".into()).await);
+    assert!(matches!(error, ChatError::WrongKind(_)), "{error:?}");
+    let error = refused(store.rename_group(ALICE, Uuid::new_v4(), "x".into()).await);
+    assert!(
+        matches!(error, ChatError::ConversationNotFound),
+        "{error:?}"
+    );
+}
