@@ -201,16 +201,43 @@ run_mode() {
             echo "  ($MODE has no catch-up to measure: reconnect skipped)"
             continue
         fi
-        local before
+        local before name=$MODE-$scenario$LABEL
         before=$(cpu_snapshot)
         local timer=()
-        [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -a -o "$OUT/logs/$MODE-$scenario$LABEL.bench.log"
+        [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -a -o "$OUT/logs/$name.bench.log"
             -f "  chat-bench used %U s user + %S s system CPU")
+        # The servers' CPU once the setup (registrations hash passwords) is over: from the
+        # moment the tool says its sockets are connected.
+        rm -f "$OUT/logs/$name.cpu-after-setup"
+        (
+            for _ in $(seq 1 9000); do
+                if grep -q 'sockets connected' "$OUT/logs/$name.bench.log" 2>/dev/null; then
+                    cpu_snapshot >"$OUT/logs/$name.cpu-after-setup"
+                    exit 0
+                fi
+                sleep 0.1
+            done
+        ) &
+        local watcher=$!
         # shellcheck disable=SC2046
-        "${timer[@]}" "$BIN/chat-bench" --json-out "$OUT/$MODE-$scenario$LABEL.json" "${PROTOCOL[@]}" $(scenario_args "$scenario") \
-            2>"$OUT/logs/$MODE-$scenario$LABEL.bench.log" | tee "$OUT/$MODE-$scenario$LABEL.txt" || status=1
-        echo "  CPU seconds during the run: $(cpu_delta "$before" "$(cpu_snapshot)")" |
-            tee -a "$OUT/$MODE-$scenario$LABEL.txt"
+        "${timer[@]}" "$BIN/chat-bench" --json-out "$OUT/$name.json" "${PROTOCOL[@]}" $(scenario_args "$scenario") \
+            2>"$OUT/logs/$name.bench.log" | tee "$OUT/$name.txt" || status=1
+        local after
+        after=$(cpu_snapshot)
+        kill "$watcher" 2>/dev/null || true
+        wait "$watcher" 2>/dev/null || true
+        echo "  CPU seconds during the run: $(cpu_delta "$before" "$after")" | tee -a "$OUT/$name.txt"
+        if [[ -s $OUT/logs/$name.cpu-after-setup ]]; then
+            local traffic total delivered
+            traffic=$(cpu_delta "$(cat "$OUT/logs/$name.cpu-after-setup")" "$after")
+            total=$(awk '{ for (i = 2; i <= NF; i += 3) sum += $i } END { printf "%.1f", sum }' <<<"$traffic")
+            echo "  CPU seconds after the setup: $traffic(servers in all: $total s)" | tee -a "$OUT/$name.txt"
+            delivered=$(awk '$1 == "delivered" { print $2 }' "$OUT/$name.txt")
+            if [[ -n $delivered && $delivered -gt 0 ]]; then
+                echo "  server CPU per 1,000 deliveries: $(awk -v t="$total" -v d="$delivered" 'BEGIN { printf "%.3f", t * 1000 / d }') s" |
+                    tee -a "$OUT/$name.txt"
+            fi
+        fi
         grep -v '^chat-bench:' "$OUT/logs/$MODE-$scenario$LABEL.bench.log" | tail -n 3 | tee -a "$OUT/$MODE-$scenario$LABEL.txt" || true
     done
     stop_all
