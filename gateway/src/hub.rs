@@ -25,6 +25,8 @@ pub const OUTBOX_CAPACITY: usize = 1024;
 pub type CloseOrder = Option<(u16, &'static str)>;
 
 pub mod close_code {
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    pub const INVALID_DATA: u16 = 1007;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
     pub const RESTARTING: u16 = 1012;

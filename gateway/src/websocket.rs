@@ -288,13 +288,18 @@ pub fn limits(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_frame_size(MAX_MESSAGE_BYTES)
 }
 
-/// The close a failed read deserves: 1009 for an oversized message, none for a broken socket.
+/// The close a failed read deserves (RFC 6455, 7.4.1): 1009 for an oversized message, 1007 for
+/// a text frame that is not UTF-8, 1002 for a broken frame (a reserved opcode or bit, an
+/// unmasked client frame, a control frame over 125 bytes, a fragmented one); none for a socket
+/// that is simply gone.
 pub fn read_error_close(error: &axum::Error) -> Option<(u16, &'static str)> {
-    let text = format!("{error:#}");
-    if text.contains("Space limit exceeded") || text.contains("too long") {
-        Some((close_code::TOO_BIG, "message too big"))
-    } else {
-        None
+    use tokio_tungstenite::tungstenite::Error;
+    let cause = std::error::Error::source(error)?.downcast_ref::<Error>()?;
+    match cause {
+        Error::Capacity(_) => Some((close_code::TOO_BIG, "message too big")),
+        Error::Utf8(_) => Some((close_code::INVALID_DATA, "text frame is not UTF-8")),
+        Error::Protocol(_) => Some((close_code::PROTOCOL_ERROR, "protocol violation")),
+        _ => None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Bad frames get an error event and the socket stays open; an oversized frame closes it with
-//! 1009; an unknown messaging URL is refused before the upgrade.
+//! 1009, a text frame that is not UTF-8 with 1007, a frame that breaks the protocol with 1002;
+//! an unknown messaging URL is refused before the upgrade.
 
 use serde_json::json;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -9,6 +10,7 @@ use crate::helpers::{Backend, Socket, spawn_stack};
 backend_tests!(
     malformed_frames_get_error_events_and_the_socket_stays_open,
     an_oversized_frame_closes_the_socket_with_1009,
+    frames_that_break_the_protocol_close_with_its_codes,
     an_unknown_messaging_url_is_refused_before_the_upgrade
 );
 
@@ -86,5 +88,103 @@ async fn an_unknown_messaging_url_is_refused_before_the_upgrade(backend: Backend
             assert_eq!(response.status().as_u16(), 401)
         }
         other => panic!("expected an HTTP refusal, got {other}"),
+    }
+}
+
+/// Opens a WebSocket by hand (the client libraries refuse to send broken frames), sends `frame`
+/// as raw bytes, and returns the code of the close frame the server answers with.
+async fn close_code_for_raw_frame(messaging_url: &str, frame: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = reqwest::Url::parse(messaging_url).expect("a messaging URL");
+    let address = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let mut tcp = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connects");
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        url.path()
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tcp.read_exact(&mut byte)
+            .await
+            .expect("the handshake's answer");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    tcp.write_all(frame).await.unwrap();
+    let read = async {
+        loop {
+            let mut header = [0u8; 2];
+            tcp.read_exact(&mut header)
+                .await
+                .expect("a frame before the end");
+            let mut length = u64::from(header[1] & 0x7f);
+            if length == 126 {
+                let mut extended = [0u8; 2];
+                tcp.read_exact(&mut extended).await.unwrap();
+                length = u64::from(u16::from_be_bytes(extended));
+            }
+            let mut payload = vec![0u8; length as usize];
+            tcp.read_exact(&mut payload).await.unwrap();
+            if header[0] & 0x0f == 0x8 {
+                assert!(payload.len() >= 2, "a close frame with a code");
+                return u16::from_be_bytes([payload[0], payload[1]]);
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), read)
+        .await
+        .expect("a close frame within 5 s")
+}
+
+/// A client frame: FIN, `opcode`, masked with a zero key unless `masked` is false.
+fn client_frame(opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut frame = vec![0x80 | opcode, payload.len() as u8];
+    if masked {
+        frame[1] |= 0x80;
+        frame.extend_from_slice(&[0, 0, 0, 0]);
+    }
+    frame.extend_from_slice(payload);
+    frame
+}
+
+async fn frames_that_break_the_protocol_close_with_its_codes(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
+    let cases: [(&str, Vec<u8>, u16); 4] = [
+        (
+            "invalid UTF-8 in a text frame",
+            client_frame(0x1, &[0xff, 0xfe, 0xfd], true),
+            1007,
+        ),
+        ("a reserved opcode", client_frame(0x3, b"x", true), 1002),
+        (
+            "an unmasked client frame",
+            client_frame(0x1, b"{}", false),
+            1002,
+        ),
+        (
+            "a ping over 125 bytes",
+            {
+                let mut frame = vec![0x89, 0x80 | 126, 0, 200, 0, 0, 0, 0];
+                frame.extend_from_slice(&[b'p'; 200]);
+                frame
+            },
+            1002,
+        ),
+    ];
+    for (n, (what, frame, code)) in cases.into_iter().enumerate() {
+        // Each case on a socket of its own: the socket closes.
+        let user = stack.user(0, &format!("raw{n}")).await;
+        assert_eq!(
+            close_code_for_raw_frame(&user.messaging_url, &frame).await,
+            code,
+            "{what}"
+        );
     }
 }
