@@ -33,6 +33,10 @@ pub enum AuthError {
     ConnectionNotFound,
     #[error("no such session")]
     SessionNotFound,
+    #[error("invalid API key")]
+    InvalidApiKey,
+    #[error("refresh token already used: its session is revoked")]
+    RefreshTokenReused,
     #[error("storage is unavailable; try again")]
     Unavailable(#[source] Box<dyn Error + Send + Sync>),
     #[error("internal error")]
@@ -57,6 +61,8 @@ impl AuthError {
             AuthError::TokenExpired => "token_expired",
             AuthError::ConnectionNotFound => "connection_not_found",
             AuthError::SessionNotFound => "session_not_found",
+            AuthError::InvalidApiKey => "invalid_api_key",
+            AuthError::RefreshTokenReused => "refresh_token_reused",
             AuthError::Unavailable(_) => "service_unavailable",
             AuthError::Internal(_) => "internal",
         }
@@ -69,9 +75,11 @@ impl AuthError {
             AuthError::UserNotFound
             | AuthError::ConnectionNotFound
             | AuthError::SessionNotFound => Code::NotFound,
-            AuthError::WrongCredentials | AuthError::InvalidToken | AuthError::TokenExpired => {
-                Code::Unauthenticated
-            }
+            AuthError::WrongCredentials
+            | AuthError::InvalidToken
+            | AuthError::TokenExpired
+            | AuthError::InvalidApiKey
+            | AuthError::RefreshTokenReused => Code::Unauthenticated,
             AuthError::TooManyAttempts => Code::ResourceExhausted,
             AuthError::Unavailable(_) => Code::Unavailable,
             AuthError::Internal(_) => Code::Internal,
@@ -106,6 +114,12 @@ impl From<StoreError> for AuthError {
         match error {
             StoreError::UsernameTaken => AuthError::UsernameTaken,
             StoreError::EmailTaken => AuthError::EmailTaken,
+            StoreError::ExternalIdTaken => {
+                AuthError::internal("a platform user raced its creation")
+            }
+            StoreError::PlatformNameTaken => {
+                AuthError::Validation("a platform of this name exists".into())
+            }
             StoreError::Unavailable(cause) => AuthError::Unavailable(cause),
             StoreError::Backend(cause) => AuthError::Internal(cause),
         }

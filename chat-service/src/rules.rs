@@ -6,6 +6,7 @@
 //!   their own accord); one the owner removed may not: a member has to add them back.
 //! - Anyone else cannot join a private group: they need a member to add them.
 //! - A member may leave; the owner, while a member, may also remove other members.
+//! - Only the owner deletes a group.
 
 use uuid::Uuid;
 
@@ -107,6 +108,17 @@ pub fn may_remove(actor: Uuid, user: Uuid, state: &Membership) -> Result<(), Cha
     } else {
         Err(ChatError::Forbidden(
             "only the group's owner may remove other members".into(),
+        ))
+    }
+}
+
+/// Only a group's owner deletes it.
+pub fn may_delete(actor: Uuid, owner: Option<Uuid>) -> Result<(), ChatError> {
+    if owner == Some(actor) {
+        Ok(())
+    } else {
+        Err(ChatError::Forbidden(
+            "only the group's owner may delete it".into(),
         ))
     }
 }

@@ -30,6 +30,7 @@ pub const SWAGGER_UI_PATH: &str = "/api";
         (name = "native", description = "The native protocol (seed 000): REST at the root and a WebSocket per session; see docs/native-protocol.md"),
         (name = "echat", description = "The e_chat_server dialect (seed 001) under /v1; see docs/echat-api.md"),
         (name = "messenger", description = "The messenger dialect (seed 004): users under /api, its WebSocket at /; see docs/messenger-api.md"),
+        (name = "platform", description = "The platform-backend dialect (seed 002): POST /token, /backend/chats/… (and /chats/…), with a platform's API key; see docs/platform-api.md"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "documentation", description = "This document and Swagger UI"),
     ),
@@ -56,6 +57,12 @@ impl Modify for Schemes {
                 .to_owned(),
         );
         components.add_security_scheme("session_id", SecurityScheme::Http(session));
+        let mut platform = Http::new(HttpAuthScheme::Bearer);
+        platform.description = Some(
+            "A platform's API key (seed 002), printed once by `chat-backend platform create NAME`"
+                .to_owned(),
+        );
+        components.add_security_scheme("platform_key", SecurityScheme::Http(platform));
     }
 }
 
@@ -87,6 +94,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::native::routes())
         .merge(crate::echat::routes())
         .merge(crate::messenger::routes())
+        .merge(crate::platform::routes())
 }
 
 /// Routes served without the request-id and HTTP-metrics layer: the metrics themselves.

@@ -42,6 +42,7 @@ mod messenger_users;
 mod observability;
 mod openapi;
 mod openapi_contract;
+mod platform;
 mod routing;
 mod sending;
 mod session_tokens;

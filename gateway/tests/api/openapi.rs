@@ -58,6 +58,7 @@ async fn every_documented_operation_is_served(backend: Backend) {
                 "native",
                 "echat",
                 "messenger",
+                "platform",
                 "operations",
                 "documentation",
             ];
@@ -97,6 +98,9 @@ async fn every_documented_operation_is_served(backend: Backend) {
         "/",
         "/metrics",
         "/api/",
+        "/token",
+        "/backend/chats/{chatID}/users",
+        "/chats/{chatID}",
     ] {
         assert!(
             paths.contains_key(path),
@@ -109,6 +113,8 @@ async fn every_documented_operation_is_served(backend: Backend) {
         "native.GroupJson",
         "echat.RoomJson",
         "messenger.ErrorBody",
+        "platform.Chat",
+        "platform.Error",
     ] {
         assert!(
             document["components"]["schemas"][schema].is_object(),
