@@ -37,6 +37,12 @@ pub enum AuthError {
     InvalidApiKey,
     #[error("refresh token already used: its session is revoked")]
     RefreshTokenReused,
+    #[error("the signature does not verify with the user's key")]
+    BadSignature,
+    #[error("the user has no public key")]
+    NoPublicKey,
+    #[error("no such key")]
+    KeyNotFound,
     #[error("storage is unavailable; try again")]
     Unavailable(#[source] Box<dyn Error + Send + Sync>),
     #[error("internal error")]
@@ -63,6 +69,9 @@ impl AuthError {
             AuthError::SessionNotFound => "session_not_found",
             AuthError::InvalidApiKey => "invalid_api_key",
             AuthError::RefreshTokenReused => "refresh_token_reused",
+            AuthError::BadSignature => "bad_signature",
+            AuthError::NoPublicKey => "no_public_key",
+            AuthError::KeyNotFound => "key_not_found",
             AuthError::Unavailable(_) => "service_unavailable",
             AuthError::Internal(_) => "internal",
         }
@@ -70,11 +79,13 @@ impl AuthError {
 
     fn grpc_code(&self) -> Code {
         match self {
-            AuthError::Validation(_) => Code::InvalidArgument,
+            AuthError::Validation(_) | AuthError::BadSignature => Code::InvalidArgument,
+            AuthError::NoPublicKey => Code::FailedPrecondition,
             AuthError::UsernameTaken | AuthError::EmailTaken => Code::AlreadyExists,
             AuthError::UserNotFound
             | AuthError::ConnectionNotFound
-            | AuthError::SessionNotFound => Code::NotFound,
+            | AuthError::SessionNotFound
+            | AuthError::KeyNotFound => Code::NotFound,
             AuthError::WrongCredentials
             | AuthError::InvalidToken
             | AuthError::TokenExpired

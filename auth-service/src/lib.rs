@@ -4,6 +4,7 @@
 mod config;
 mod convert;
 mod error;
+pub mod keys;
 mod limiter;
 mod model;
 mod password;
@@ -26,8 +27,8 @@ pub use error::{AuthError, ERROR_CODE_KEY, error_code};
 pub use limiter::LoginLimit;
 pub use model::{
     Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
-    RevokedSession, Session, User, UserChanges, deleted_username_folded, fold, platform_user_key,
-    split_platform_user_key,
+    RevokedSession, Session, User, UserChanges, UserKey, deleted_username_folded, fold,
+    platform_user_key, split_platform_user_key,
 };
 pub use postgres::PgAuthStore;
 pub use service::AuthService;

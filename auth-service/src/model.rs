@@ -172,3 +172,12 @@ pub fn split_platform_user_key(external_id: &str) -> Option<(Uuid, &str)> {
     let (platform, user) = external_id.split_once('/')?;
     Some((Uuid::parse_str(platform).ok()?, user))
 }
+
+/// A user's RSA public key (seed 002), as SubjectPublicKeyInfo PEM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserKey {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub public_key: String,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,6 +1,7 @@
 //! `AuthService`: the `auth.v1.Auth` gRPC service over any [`AuthStore`].
 
 mod accounts;
+mod keys;
 mod platforms;
 
 pub use platforms::random_token;
@@ -342,6 +343,33 @@ impl<S: AuthStore> Auth for AuthService<S> {
     ) -> Result<Response<proto::UserList>, Status> {
         Ok(Response::new(
             self.platform_users(request.into_inner()).await?,
+        ))
+    }
+
+    async fn register_public_key(
+        &self,
+        request: Request<proto::RegisterPublicKeyRequest>,
+    ) -> Result<Response<proto::PublicKey>, Status> {
+        Ok(Response::new(
+            self.register_key(request.into_inner()).await?,
+        ))
+    }
+
+    async fn verify_signature(
+        &self,
+        request: Request<proto::VerifySignatureRequest>,
+    ) -> Result<Response<proto::PublicKey>, Status> {
+        Ok(Response::new(
+            self.check_signature(request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_public_key(
+        &self,
+        request: Request<proto::GetPublicKeyRequest>,
+    ) -> Result<Response<proto::PublicKey>, Status> {
+        Ok(Response::new(
+            self.key_by_id(&request.get_ref().key_id).await?,
         ))
     }
 }

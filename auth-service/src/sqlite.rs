@@ -17,7 +17,7 @@ use uuid::fmt::Hyphenated;
 
 use crate::model::{
     Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
-    RevokedSession, Session, User, UserChanges,
+    RevokedSession, Session, User, UserChanges, UserKey,
 };
 use crate::store::{AuthStore, StoreError, contains_pattern};
 use rows::{
@@ -293,6 +293,23 @@ impl AuthStore for SqliteAuthStore {
 
     async fn use_refresh_token(&self, token_hash: &str) -> Result<RefreshUse, StoreError> {
         platforms::use_refresh_token(&self.pool, token_hash).await
+    }
+
+    async fn insert_user_key(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        public_key: &str,
+    ) -> Result<UserKey, StoreError> {
+        platforms::insert_user_key(&self.pool, id, user_id, public_key).await
+    }
+
+    async fn newest_user_key(&self, user_id: Uuid) -> Result<Option<UserKey>, StoreError> {
+        platforms::newest_user_key(&self.pool, user_id).await
+    }
+
+    async fn user_key(&self, id: Uuid) -> Result<Option<UserKey>, StoreError> {
+        platforms::user_key_by_id(&self.pool, id).await
     }
 }
 

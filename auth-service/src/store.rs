@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::model::{
     Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
-    RevokedSession, Session, User, UserChanges,
+    RevokedSession, Session, User, UserChanges, UserKey,
 };
 
 /// What a store can fail with. Uniqueness conflicts are domain answers; anything else is the
@@ -149,6 +149,26 @@ pub trait AuthStore: Send + Sync + 'static {
         &self,
         token_hash: &str,
     ) -> impl Future<Output = Result<RefreshUse, StoreError>> + Send;
+
+    /// Stores a public key of a user; it becomes the user's newest key.
+    fn insert_user_key(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        public_key: &str,
+    ) -> impl Future<Output = Result<UserKey, StoreError>> + Send;
+
+    /// The newest key of a user, if they have one.
+    fn newest_user_key(
+        &self,
+        user_id: Uuid,
+    ) -> impl Future<Output = Result<Option<UserKey>, StoreError>> + Send;
+
+    /// A key by its id, whoever's it is.
+    fn user_key(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<UserKey>, StoreError>> + Send;
 }
 
 /// A `LIKE` pattern matching `text` anywhere, with `\` as the escape character.

@@ -5,7 +5,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::{USER_COLUMNS, store_error};
-use crate::model::{NewRefreshToken, Platform, RefreshUse, User};
+use crate::model::{NewRefreshToken, Platform, RefreshUse, User, UserKey};
 use crate::store::StoreError;
 
 fn platform(row: &sqlx::postgres::PgRow) -> Result<Platform, sqlx::Error> {
@@ -127,4 +127,54 @@ pub async fn use_refresh_token(pool: &PgPool, token_hash: &str) -> Result<Refres
     .map_err(store_error)?;
     tx.commit().await.map_err(store_error)?;
     Ok(RefreshUse::Reused { session_id })
+}
+
+fn user_key(row: &sqlx::postgres::PgRow) -> Result<UserKey, sqlx::Error> {
+    Ok(UserKey {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        public_key: row.try_get("public_key")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub async fn insert_user_key(
+    pool: &PgPool,
+    id: Uuid,
+    user_id: Uuid,
+    public_key: &str,
+) -> Result<UserKey, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO user_keys (id, user_id, public_key) VALUES ($1, $2, $3) \
+         RETURNING id, user_id, public_key, created_at",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(public_key)
+    .fetch_one(pool)
+    .await
+    .map_err(store_error)?;
+    user_key(&row).map_err(store_error)
+}
+
+pub async fn newest_user_key(pool: &PgPool, user_id: Uuid) -> Result<Option<UserKey>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, user_id, public_key, created_at FROM user_keys WHERE user_id = $1 \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(store_error)?;
+    row.as_ref().map(user_key).transpose().map_err(store_error)
+}
+
+pub async fn user_key_by_id(pool: &PgPool, id: Uuid) -> Result<Option<UserKey>, StoreError> {
+    let row =
+        sqlx::query("SELECT id, user_id, public_key, created_at FROM user_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(store_error)?;
+    row.as_ref().map(user_key).transpose().map_err(store_error)
 }

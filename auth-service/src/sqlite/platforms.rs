@@ -7,7 +7,7 @@ use uuid::fmt::Hyphenated;
 
 use super::rows::{USER_COLUMNS, UserRow, timestamp};
 use super::{json_array, store_error};
-use crate::model::{NewRefreshToken, Platform, RefreshUse, User};
+use crate::model::{NewRefreshToken, Platform, RefreshUse, User, UserKey};
 use crate::store::StoreError;
 
 #[derive(sqlx::FromRow)]
@@ -166,4 +166,68 @@ pub async fn use_refresh_token(
         .map_err(store_error)?;
     tx.commit().await.map_err(store_error)?;
     Ok(RefreshUse::Reused { session_id })
+}
+
+#[derive(sqlx::FromRow)]
+struct UserKeyRow {
+    id: Hyphenated,
+    user_id: Hyphenated,
+    public_key: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<UserKeyRow> for UserKey {
+    fn from(row: UserKeyRow) -> Self {
+        UserKey {
+            id: row.id.into_uuid(),
+            user_id: row.user_id.into_uuid(),
+            public_key: row.public_key,
+            created_at: row.created_at,
+        }
+    }
+}
+
+pub async fn insert_user_key(
+    pool: &SqlitePool,
+    id: Uuid,
+    user_id: Uuid,
+    public_key: &str,
+) -> Result<UserKey, StoreError> {
+    let row: UserKeyRow = sqlx::query_as(
+        "INSERT INTO user_keys (id, user_id, public_key, created_at) VALUES (?1, ?2, ?3, ?4) \
+         RETURNING id, user_id, public_key, created_at",
+    )
+    .bind(id.hyphenated())
+    .bind(user_id.hyphenated())
+    .bind(public_key)
+    .bind(timestamp(Utc::now()))
+    .fetch_one(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(row.into())
+}
+
+pub async fn newest_user_key(
+    pool: &SqlitePool,
+    user_id: Uuid,
+) -> Result<Option<UserKey>, StoreError> {
+    let row: Option<UserKeyRow> = sqlx::query_as(
+        "SELECT id, user_id, public_key, created_at FROM user_keys WHERE user_id = ?1 \
+         ORDER BY number DESC LIMIT 1",
+    )
+    .bind(user_id.hyphenated())
+    .fetch_optional(pool)
+    .await
+    .map_err(store_error)?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn user_key_by_id(pool: &SqlitePool, id: Uuid) -> Result<Option<UserKey>, StoreError> {
+    let row: Option<UserKeyRow> =
+        sqlx::query_as("SELECT id, user_id, public_key, created_at FROM user_keys WHERE id = ?1")
+            .bind(id.hyphenated())
+            .fetch_optional(pool)
+            .await
+            .map_err(store_error)?;
+    Ok(row.map(Into::into))
 }

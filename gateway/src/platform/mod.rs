@@ -2,12 +2,16 @@
 //! users (`POST /token`, token pairs) and manages chats by its own ids (`/backend/chats/…`, also
 //! `/chats/…`), with an API key per platform. Its users and chats are ordinary users and groups
 //! of the shared model, scoped to their platform by an external id. Translation only: the rules
-//! live in the services. The choices the document leaves open are in `docs/platform-api.md`.
+//! live in the services. Its users register RSA public keys (`/keys`) and send signed
+//! messages (`POST /messages`). The choices the document leaves open are in `docs/platform-api.md`.
 
 mod backend;
 mod chats;
 pub mod error;
+mod keys;
+pub mod send;
 mod tokens;
+mod user;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,4 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             chats::remove_users_short
         ))
         .routes(routes!(chats::delete_chat_short))
+        .routes(routes!(keys::register_key))
+        .routes(routes!(keys::get_key))
+        .routes(routes!(send::send_messages))
 }

@@ -43,6 +43,7 @@ mod observability;
 mod openapi;
 mod openapi_contract;
 mod platform;
+mod platform_messages;
 mod routing;
 mod sending;
 mod session_tokens;

@@ -37,6 +37,7 @@ crate::backends::conformance_tests!(
     platforms_are_found_by_key_until_revoked,
     platform_users_are_found_by_external_id_once_each,
     a_refresh_token_is_spent_once_and_its_reuse_revokes_the_family,
+    the_newest_key_of_a_user_is_theirs_and_older_keys_stay,
 );
 
 /// A user to insert, folded as the service folds; the password hash names the user.

@@ -136,3 +136,35 @@ pub async fn a_refresh_token_is_spent_once_and_its_reuse_revokes_the_family(stor
         }
     );
 }
+
+pub async fn the_newest_key_of_a_user_is_theirs_and_older_keys_stay(store: impl AuthStore) {
+    let user = store
+        .insert_user(new_user("signer", None))
+        .await
+        .expect("insert");
+    let other = store
+        .insert_user(new_user("other", None))
+        .await
+        .expect("insert");
+    assert_eq!(store.newest_user_key(user.id).await.expect("read"), None);
+    let first = store
+        .insert_user_key(Uuid::new_v4(), user.id, "first pem")
+        .await
+        .expect("insert a key");
+    let second = store
+        .insert_user_key(Uuid::new_v4(), user.id, "second pem")
+        .await
+        .expect("insert a key");
+    store
+        .insert_user_key(Uuid::new_v4(), other.id, "someone else's")
+        .await
+        .expect("insert a key");
+    assert_eq!(
+        (first.user_id, first.public_key.as_str()),
+        (user.id, "first pem")
+    );
+    let newest = store.newest_user_key(user.id).await.expect("read");
+    assert_eq!(newest, Some(second));
+    assert_eq!(store.user_key(first.id).await.expect("read"), Some(first));
+    assert_eq!(store.user_key(Uuid::new_v4()).await.expect("read"), None);
+}
