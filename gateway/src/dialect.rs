@@ -15,6 +15,9 @@ pub enum Dialect {
     Echat { conversation_id: String },
     /// The messenger dialect (`/`): pushes of the messages that reach the user from others.
     Messenger,
+    /// A long poll of the platform dialect (`GET /messages?wait=`): any event for the user
+    /// wakes it, and it reads what arrived from the log.
+    PlatformPoll,
 }
 
 impl Dialect {
@@ -24,6 +27,7 @@ impl Dialect {
             Dialect::Native => "native",
             Dialect::Echat { .. } => "echat",
             Dialect::Messenger => "messenger",
+            Dialect::PlatformPoll => "platform",
         }
     }
 }
@@ -71,6 +75,7 @@ impl<'a> Rendered<'a> {
                     .as_ref()?;
                 (*sender != connection.user_id).then(|| frame.clone())
             }
+            Dialect::PlatformPoll => Some(Utf8Bytes::from_static("")),
         }
     }
 }

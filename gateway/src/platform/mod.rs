@@ -9,6 +9,7 @@ mod backend;
 mod chats;
 pub mod error;
 mod keys;
+pub mod poll;
 pub mod send;
 mod tokens;
 mod user;
@@ -37,5 +38,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chats::delete_chat_short))
         .routes(routes!(keys::register_key))
         .routes(routes!(keys::get_key))
-        .routes(routes!(send::send_messages))
+        .routes(routes!(send::send_messages, poll::poll_messages))
 }

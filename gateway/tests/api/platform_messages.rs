@@ -6,17 +6,20 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use reqwest::Method;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::{EncodePublicKey, LineEnding};
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 use rsa::sha2::Sha256;
-use rsa::signature::{SignatureEncoding, Signer};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Stack, spawn_stack};
 
-backend_tests!(signed_messages_are_verified_and_refused_when_tampered);
+backend_tests!(
+    signed_messages_are_verified_and_refused_when_tampered,
+    polls_return_each_message_once_with_receipts_and_long_polls_wake_at_once,
+);
 
 pub fn new_key(bits: usize) -> RsaPrivateKey {
     RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits).expect("generate an RSA key")
@@ -354,4 +357,188 @@ async fn chat_group(stack: &Stack, token: &str) -> String {
     let (status, groups) = stack.get(0, "/groups", token).await;
     assert_eq!(status, 200, "{groups}");
     groups[0]["id"].as_str().expect("a group id").to_owned()
+}
+
+async fn poll(stack: &Stack, replica: usize, token: &str, query: &str) -> Value {
+    let (status, answer) = stack
+        .call(
+            replica,
+            Method::GET,
+            &format!("/messages{query}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+fn texts(poll: &Value) -> Vec<&str> {
+    poll["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["text"].as_str().expect("text"))
+        .collect()
+}
+
+async fn polls_return_each_message_once_with_receipts_and_long_polls_wake_at_once(
+    backend: Backend,
+) {
+    let stack = std::sync::Arc::new(spawn_stack(backend, 2).await);
+    let acme = stack.auth_store.create_platform("acme").await;
+    let globex = stack.auth_store.create_platform("globex").await;
+    let (alice, alice_guid) = user(&stack, &acme, "alice").await;
+    let (bob, bob_guid) = user(&stack, &acme, "bob").await;
+    let (zed, _) = user(&stack, &globex, "zed").await;
+    for (who, chat) in [(&acme, "c1"), (&globex, "c1")] {
+        let users = if who == &acme {
+            json!(["alice", "bob"])
+        } else {
+            json!(["zed"])
+        };
+        let (status, _) = stack
+            .call(
+                0,
+                Method::PUT,
+                &format!("/backend/chats/{chat}/users"),
+                Some(who),
+                Some(json!({"users": users})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let key = new_key(2048);
+    let (status, _) = stack
+        .call(
+            0,
+            Method::POST,
+            "/keys",
+            Some(&alice),
+            Some(json!({"publicKey": pem(&key)})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for (id, text) in [("m-1", "one"), ("m-2", "two")] {
+        let (status, _) = post(&stack, 0, &alice, message(&key, "c1", id, text)).await;
+        assert_eq!(status, 200);
+    }
+
+    // Step 5 on the other replica: both messages, signed, with the key that verifies them.
+    let first = poll(&stack, 1, &bob, "").await;
+    assert_eq!(texts(&first), ["one", "two"]);
+    let got = &first["messages"][1];
+    assert_eq!(
+        (got["chatID"].as_str(), got["senderUserID"].as_str()),
+        (Some("c1"), Some("alice"))
+    );
+    assert_eq!(got["senderGUID"], json!(alice_guid));
+    let (status, shown) = stack
+        .call(
+            1,
+            Method::GET,
+            &format!("/keys/{}", got["keyID"].as_str().expect("keyID")),
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let public = RsaPublicKey::from_public_key_pem(shown["publicKey"].as_str().expect("PEM"))
+        .expect("a key");
+    let signature = STANDARD
+        .decode(got["signature"].as_str().expect("signature"))
+        .expect("base64");
+    VerifyingKey::<Sha256>::new(public)
+        .verify(
+            b"c1\nm-2\ntwo",
+            &Signature::try_from(signature.as_slice()).expect("a signature"),
+        )
+        .expect("the recipient verifies the signature end to end");
+    // Nothing twice: the next poll from the cursor is empty.
+    let cursor = first["nextCursor"].as_str().expect("cursor").to_owned();
+    let again = poll(&stack, 0, &bob, &format!("?cursor={cursor}")).await;
+    assert_eq!(texts(&again), Vec::<&str>::new());
+    assert_eq!(again["nextCursor"], json!(cursor));
+
+    // What the poll returned counts as delivered: Alice gets the receipt, through any dialect.
+    let mut receipts = Vec::new();
+    for _ in 0..50 {
+        let seen = poll(&stack, 0, &alice, "").await;
+        receipts = seen["receipts"].as_array().expect("receipts").clone();
+        if !receipts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["userGUID"], json!(bob_guid));
+    assert_eq!(receipts[0]["userID"], "bob");
+    assert_eq!(receipts[0]["seq"], 2);
+    assert_eq!(receipts[0]["messageID"], got["messageID"]);
+
+    // Long poll: it answers as soon as a message arrives on the other replica.
+    let waiting = {
+        let (stack, bob, cursor) = (stack.clone(), bob.clone(), cursor.clone());
+        tokio::spawn(async move {
+            let answer = poll(&stack, 1, &bob, &format!("?cursor={cursor}&wait=20")).await;
+            (answer, std::time::Instant::now())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "an empty long poll waits");
+    let (status, _) = post(&stack, 0, &alice, message(&key, "c1", "m-3", "three")).await;
+    let sent_at = std::time::Instant::now();
+    assert_eq!(status, 200);
+    let (woken, answered_at) = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("the long poll answers")
+        .expect("the poll task");
+    let latency = answered_at.saturating_duration_since(sent_at);
+    eprintln!("{backend:?}: the long poll answered {latency:?} after the send's answer");
+    assert!(
+        latency < std::time::Duration::from_millis(1000),
+        "answered {latency:?} after the send"
+    );
+    assert_eq!(texts(&woken), ["three"]);
+    let cursor = woken["nextCursor"].as_str().expect("cursor").to_owned();
+    // An empty long poll answers at the end of its wait, with the same cursor.
+    let started = std::time::Instant::now();
+    let empty = poll(&stack, 0, &bob, &format!("?cursor={cursor}&wait=1")).await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    assert_eq!(
+        (texts(&empty), &empty["nextCursor"]),
+        (vec![], &json!(cursor))
+    );
+
+    // Tenancy: the other platform's user with a chat of the same id gets none of it.
+    let theirs = poll(&stack, 1, &zed, "").await;
+    assert_eq!(texts(&theirs), Vec::<&str>::new());
+    for query in ["?wait=31", "?cursor=abc", "?wait=-1"] {
+        let (status, answer) = stack
+            .call(
+                0,
+                Method::GET,
+                &format!("/messages{query}"),
+                Some(&bob),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, answer),
+            (400, json!({"error": "Invalid parameters"})),
+            "{query}"
+        );
+    }
+    let (status, _) = stack
+        .call(0, Method::GET, "/messages", Some(&acme), None)
+        .await;
+    assert_eq!(status, 401, "a backend key is not a user's token");
+
+    // Step 6: the chat is closed; polls go on without it.
+    let (status, _) = stack
+        .call(1, Method::DELETE, "/chats/c1", Some(&acme), None)
+        .await;
+    assert_eq!(status, 200);
+    let after = poll(&stack, 0, &bob, &format!("?cursor={cursor}")).await;
+    assert_eq!(texts(&after), Vec::<&str>::new());
 }
