@@ -47,4 +47,15 @@ pub struct Options {
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// An operator's command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `chat-backend` does instead of serving, on the same storage it serves from.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Platforms of the platform-backend API (seed 002) and their API keys.
+    #[command(subcommand)]
+    Platform(auth_service::platform_admin::PlatformCommand),
 }

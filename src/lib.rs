@@ -19,7 +19,26 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-pub use config::Options;
+pub use config::{Command, Options};
+
+/// Runs an operator's command on the storage `options` name: the SQLite file in the data
+/// directory, or Postgres at `--database-url`.
+pub async fn command(options: &Options, command: Command) -> anyhow::Result<()> {
+    let Command::Platform(command) = command;
+    match &options.database_url {
+        Some(url) => {
+            let store = PgAuthStore::connect(url, 1).await?;
+            auth_service::platform_admin::run_platform_command(&store, command).await
+        }
+        None => {
+            std::fs::create_dir_all(&options.data_dir)
+                .with_context(|| format!("cannot create {}", options.data_dir.display()))?;
+            let path = options.data_dir.join("auth.sqlite3");
+            let store = SqliteAuthStore::open(&path).await?;
+            auth_service::platform_admin::run_platform_command(&store, command).await
+        }
+    }
+}
 
 /// How long the services get to stop once the gateway has drained.
 const SERVICES_GRACE: Duration = Duration::from_secs(5);

@@ -4,7 +4,10 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let options = chat_backend::Options::parse();
+    let mut options = chat_backend::Options::parse();
+    if let Some(command) = options.command.take() {
+        return chat_backend::command(&options, command).await;
+    }
     service_runtime::telemetry::init(options.log_format == "json");
     let listener = service_runtime::listener::bind(options.listen)?;
     chat_backend::run(options, listener, service_runtime::shutdown::signal()).await

@@ -218,3 +218,49 @@ async fn serves_the_walkthrough_drains_with_1012_and_keeps_everything_across_a_r
     server.task.await.unwrap().unwrap();
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+/// `chat-backend platform create|revoke NAME` on the data directory the server runs on.
+fn platform_command(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_chat-backend"))
+        .env("DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .arg("platform")
+        .args(args)
+        .output()
+        .expect("run chat-backend")
+}
+
+async fn token_status(base: &str, key: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .header("authorization", format!("Bearer {key}"))
+        .json(&json!({"userID": "user1"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_operator_creates_and_revokes_a_platforms_key_from_the_command_line() {
+    let dir = fresh_data_dir();
+    let created = platform_command(&dir, &["create", "acme"]);
+    assert!(created.status.success(), "{created:?}");
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let key = stdout.lines().last().unwrap().trim().to_owned();
+    assert!(key.starts_with("pk_"), "{stdout}");
+    let twice = platform_command(&dir, &["create", "acme"]);
+    assert!(!twice.status.success(), "a name is created once");
+
+    let server = start(&dir).await;
+    assert_eq!(token_status(&server.base, &key).await, 200);
+    let revoked = platform_command(&dir, &["revoke", "acme"]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    assert_eq!(token_status(&server.base, &key).await, 401);
+    let again = platform_command(&dir, &["revoke", "acme"]);
+    assert!(!again.status.success(), "nothing left to revoke");
+    let _ = server.stop.send(());
+    let _ = tokio::time::timeout(TIMEOUT, server.task).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

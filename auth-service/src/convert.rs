@@ -2,11 +2,19 @@
 
 use chat_proto::auth as proto;
 
-use crate::model::{Identity, Session, User};
+use crate::model::{Identity, Session, User, split_platform_user_key};
 
 impl From<User> for proto::User {
     fn from(user: User) -> Self {
+        let (platform_id, platform_user_id) = user
+            .external_id
+            .as_deref()
+            .and_then(split_platform_user_key)
+            .map(|(platform, id)| (platform.to_string(), id.to_owned()))
+            .unwrap_or_default();
         proto::User {
+            platform_id,
+            platform_user_id,
             id: user.id.to_string(),
             number: user.number,
             username: user.username,

@@ -33,6 +33,16 @@ pub enum AuthError {
     ConnectionNotFound,
     #[error("no such session")]
     SessionNotFound,
+    #[error("invalid API key")]
+    InvalidApiKey,
+    #[error("refresh token already used: its session is revoked")]
+    RefreshTokenReused,
+    #[error("the signature does not verify with the user's key")]
+    BadSignature,
+    #[error("the user has no public key")]
+    NoPublicKey,
+    #[error("no such key")]
+    KeyNotFound,
     #[error("storage is unavailable; try again")]
     Unavailable(#[source] Box<dyn Error + Send + Sync>),
     #[error("internal error")]
@@ -57,6 +67,11 @@ impl AuthError {
             AuthError::TokenExpired => "token_expired",
             AuthError::ConnectionNotFound => "connection_not_found",
             AuthError::SessionNotFound => "session_not_found",
+            AuthError::InvalidApiKey => "invalid_api_key",
+            AuthError::RefreshTokenReused => "refresh_token_reused",
+            AuthError::BadSignature => "bad_signature",
+            AuthError::NoPublicKey => "no_public_key",
+            AuthError::KeyNotFound => "key_not_found",
             AuthError::Unavailable(_) => "service_unavailable",
             AuthError::Internal(_) => "internal",
         }
@@ -64,14 +79,18 @@ impl AuthError {
 
     fn grpc_code(&self) -> Code {
         match self {
-            AuthError::Validation(_) => Code::InvalidArgument,
+            AuthError::Validation(_) | AuthError::BadSignature => Code::InvalidArgument,
+            AuthError::NoPublicKey => Code::FailedPrecondition,
             AuthError::UsernameTaken | AuthError::EmailTaken => Code::AlreadyExists,
             AuthError::UserNotFound
             | AuthError::ConnectionNotFound
-            | AuthError::SessionNotFound => Code::NotFound,
-            AuthError::WrongCredentials | AuthError::InvalidToken | AuthError::TokenExpired => {
-                Code::Unauthenticated
-            }
+            | AuthError::SessionNotFound
+            | AuthError::KeyNotFound => Code::NotFound,
+            AuthError::WrongCredentials
+            | AuthError::InvalidToken
+            | AuthError::TokenExpired
+            | AuthError::InvalidApiKey
+            | AuthError::RefreshTokenReused => Code::Unauthenticated,
             AuthError::TooManyAttempts => Code::ResourceExhausted,
             AuthError::Unavailable(_) => Code::Unavailable,
             AuthError::Internal(_) => Code::Internal,
@@ -106,6 +125,12 @@ impl From<StoreError> for AuthError {
         match error {
             StoreError::UsernameTaken => AuthError::UsernameTaken,
             StoreError::EmailTaken => AuthError::EmailTaken,
+            StoreError::ExternalIdTaken => {
+                AuthError::internal("a platform user raced its creation")
+            }
+            StoreError::PlatformNameTaken => {
+                AuthError::Validation("a platform of this name exists".into())
+            }
             StoreError::Unavailable(cause) => AuthError::Unavailable(cause),
             StoreError::Backend(cause) => AuthError::Internal(cause),
         }

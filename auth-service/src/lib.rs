@@ -4,9 +4,11 @@
 mod config;
 mod convert;
 mod error;
+pub mod keys;
 mod limiter;
 mod model;
 mod password;
+pub mod platform_admin;
 pub mod postgres;
 mod service;
 pub mod sqlite;
@@ -24,8 +26,9 @@ pub use config::{Config, JwtSecret, LogFormat, MIN_SECRET_BYTES};
 pub use error::{AuthError, ERROR_CODE_KEY, error_code};
 pub use limiter::LoginLimit;
 pub use model::{
-    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
-    deleted_username_folded, fold,
+    Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
+    RevokedSession, Session, User, UserChanges, UserKey, deleted_username_folded, fold,
+    platform_user_key, split_platform_user_key,
 };
 pub use postgres::PgAuthStore;
 pub use service::AuthService;

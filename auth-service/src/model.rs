@@ -34,6 +34,8 @@ pub struct NewUser {
     pub first_name: String,
     pub last_name: String,
     pub display_name: String,
+    /// A platform user's scoped id ([`platform_user_key`]); `None` for everyone else.
+    pub external_id: Option<String>,
 }
 
 /// What an update changes: each field that is `Some`. `email: Some(None)` removes the email.
@@ -123,4 +125,59 @@ pub fn deleted_username_folded(id: Uuid) -> String {
 /// The case-insensitive form of a username or email, the same in every script.
 pub fn fold(text: &str) -> String {
     text.to_lowercase()
+}
+
+/// A tenant of the platform-backend dialect (seed 002): its backend calls with an API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A refresh token to store: only its hash is kept. Its session is its family.
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub token_hash: String,
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshUse {
+    /// Unused until now, and now spent.
+    Fresh {
+        session_id: Uuid,
+        user_id: Uuid,
+        expires_at: DateTime<Utc>,
+    },
+    /// Spent before: its family (session) has now been revoked, with every token of it.
+    Reused {
+        session_id: Uuid,
+    },
+    Unknown,
+}
+
+/// The `external_id` of a platform's user: the platform's id and the user's own id, so two
+/// platforms may both have a `user1`.
+pub fn platform_user_key(platform: Uuid, user_id: &str) -> String {
+    format!("{platform}/{user_id}")
+}
+
+/// The platform and the platform's own user id of an `external_id` made by
+/// [`platform_user_key`].
+pub fn split_platform_user_key(external_id: &str) -> Option<(Uuid, &str)> {
+    let (platform, user) = external_id.split_once('/')?;
+    Some((Uuid::parse_str(platform).ok()?, user))
+}
+
+/// A user's RSA public key (seed 002), as SubjectPublicKeyInfo PEM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserKey {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub public_key: String,
+    pub created_at: DateTime<Utc>,
 }

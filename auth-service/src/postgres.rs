@@ -1,6 +1,7 @@
 //! The Postgres store: tables in the service's own `auth` schema, migrations embedded.
 
 mod changes;
+mod platforms;
 
 use anyhow::Context;
 use sqlx::migrate::Migrator;
@@ -8,7 +9,8 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::model::{
-    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
+    Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
+    RevokedSession, Session, User, UserChanges, UserKey,
 };
 use crate::store::{AuthStore, StoreError, contains_pattern};
 
@@ -18,7 +20,7 @@ pub const SCHEMA: &str = "auth";
 /// The migrations of the `auth` schema, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-const USER_COLUMNS: &str = "id, number, username, email, first_name, last_name, display_name, \
+pub(crate) const USER_COLUMNS: &str = "id, number, username, email, first_name, last_name, display_name, \
      email_confirmed, external_id, public_key, created_at";
 
 const SESSION_COLUMNS: &str =
@@ -79,8 +81,8 @@ impl AuthStore for PgAuthStore {
     async fn insert_user(&self, user: NewUser) -> Result<User, StoreError> {
         sqlx::query_as(&format!(
             "INSERT INTO users (id, username, username_folded, email, email_folded, \
-             password_hash, first_name, last_name, display_name) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
+             password_hash, first_name, last_name, display_name, external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {USER_COLUMNS}"
         ))
         .bind(user.id)
         .bind(user.username)
@@ -91,6 +93,7 @@ impl AuthStore for PgAuthStore {
         .bind(user.first_name)
         .bind(user.last_name)
         .bind(user.display_name)
+        .bind(user.external_id)
         .fetch_one(&self.pool)
         .await
         .map_err(store_error)
@@ -238,6 +241,55 @@ impl AuthStore for PgAuthStore {
         .await
         .map_err(store_error)
     }
+
+    async fn insert_platform(
+        &self,
+        id: Uuid,
+        name: &str,
+        key_hash: &str,
+    ) -> Result<Platform, StoreError> {
+        platforms::insert(&self.pool, id, name, key_hash).await
+    }
+
+    async fn revoke_platform(&self, name: &str) -> Result<bool, StoreError> {
+        platforms::revoke(&self.pool, name).await
+    }
+
+    async fn platform_by_key_hash(&self, key_hash: &str) -> Result<Option<Platform>, StoreError> {
+        platforms::by_key_hash(&self.pool, key_hash).await
+    }
+
+    async fn users_by_external_ids(
+        &self,
+        external_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        platforms::users_by_external_ids(&self.pool, external_ids).await
+    }
+
+    async fn insert_refresh_token(&self, token: NewRefreshToken) -> Result<(), StoreError> {
+        platforms::insert_refresh_token(&self.pool, token).await
+    }
+
+    async fn use_refresh_token(&self, token_hash: &str) -> Result<RefreshUse, StoreError> {
+        platforms::use_refresh_token(&self.pool, token_hash).await
+    }
+
+    async fn insert_user_key(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        public_key: &str,
+    ) -> Result<UserKey, StoreError> {
+        platforms::insert_user_key(&self.pool, id, user_id, public_key).await
+    }
+
+    async fn newest_user_key(&self, user_id: Uuid) -> Result<Option<UserKey>, StoreError> {
+        platforms::newest_user_key(&self.pool, user_id).await
+    }
+
+    async fn user_key(&self, id: Uuid) -> Result<Option<UserKey>, StoreError> {
+        platforms::user_key_by_id(&self.pool, id).await
+    }
 }
 
 /// The identity of a live session of a user who is not deleted; a condition on `s` follows.
@@ -258,13 +310,15 @@ fn identity(row: &sqlx::postgres::PgRow) -> Result<Identity, sqlx::Error> {
 
 /// Names the taken value when a unique constraint refused the write; the constraint decides,
 /// so two racing registrations get the same answer as two sequential ones.
-fn store_error(error: sqlx::Error) -> StoreError {
+pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &error
         && db.is_unique_violation()
     {
         match db.constraint() {
             Some("users_username_folded_unique") => return StoreError::UsernameTaken,
             Some("users_email_folded_unique") => return StoreError::EmailTaken,
+            Some("users_external_id_unique") => return StoreError::ExternalIdTaken,
+            Some("platforms_name_unique") => return StoreError::PlatformNameTaken,
             _ => {}
         }
     }

@@ -1,6 +1,10 @@
 //! `AuthService`: the `auth.v1.Auth` gRPC service over any [`AuthStore`].
 
 mod accounts;
+mod keys;
+mod platforms;
+
+pub use platforms::random_token;
 
 use std::sync::Arc;
 
@@ -124,6 +128,7 @@ impl<S: AuthStore> Auth for AuthService<S> {
                 first_name: request.first_name,
                 last_name: request.last_name,
                 display_name: request.display_name,
+                external_id: None,
             })
             .await
             .map_err(AuthError::from)?;
@@ -320,10 +325,72 @@ impl<S: AuthStore> Auth for AuthService<S> {
     ) -> Result<Response<proto::DeleteUserResponse>, Status> {
         Ok(Response::new(self.delete(request.into_inner()).await?))
     }
+
+    async fn verify_platform_key(
+        &self,
+        request: Request<proto::VerifyPlatformKeyRequest>,
+    ) -> Result<Response<proto::Platform>, Status> {
+        Ok(Response::new(
+            self.platform_by_key(&request.get_ref().key).await?,
+        ))
+    }
+
+    async fn issue_platform_token(
+        &self,
+        request: Request<proto::IssuePlatformTokenRequest>,
+    ) -> Result<Response<proto::PlatformTokenPair>, Status> {
+        Ok(Response::new(
+            self.issue_platform_pair(request.into_inner()).await?,
+        ))
+    }
+
+    async fn refresh_platform_token(
+        &self,
+        request: Request<proto::RefreshPlatformTokenRequest>,
+    ) -> Result<Response<proto::PlatformTokenPair>, Status> {
+        let token = &request.get_ref().refresh_token;
+        Ok(Response::new(self.refresh_platform_pair(token).await?))
+    }
+
+    async fn get_platform_users(
+        &self,
+        request: Request<proto::GetPlatformUsersRequest>,
+    ) -> Result<Response<proto::UserList>, Status> {
+        Ok(Response::new(
+            self.platform_users(request.into_inner()).await?,
+        ))
+    }
+
+    async fn register_public_key(
+        &self,
+        request: Request<proto::RegisterPublicKeyRequest>,
+    ) -> Result<Response<proto::PublicKey>, Status> {
+        Ok(Response::new(
+            self.register_key(request.into_inner()).await?,
+        ))
+    }
+
+    async fn verify_signature(
+        &self,
+        request: Request<proto::VerifySignatureRequest>,
+    ) -> Result<Response<proto::PublicKey>, Status> {
+        Ok(Response::new(
+            self.check_signature(request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_public_key(
+        &self,
+        request: Request<proto::GetPublicKeyRequest>,
+    ) -> Result<Response<proto::PublicKey>, Status> {
+        Ok(Response::new(
+            self.key_by_id(&request.get_ref().key_id).await?,
+        ))
+    }
 }
 
 /// What is stored of a session token: its SHA-256, in hex.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

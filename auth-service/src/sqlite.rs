@@ -2,6 +2,7 @@
 //! same behaviour as the Postgres store.
 
 mod changes;
+mod platforms;
 mod rows;
 
 use std::path::Path;
@@ -15,7 +16,8 @@ use uuid::Uuid;
 use uuid::fmt::Hyphenated;
 
 use crate::model::{
-    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
+    Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
+    RevokedSession, Session, User, UserChanges, UserKey,
 };
 use crate::store::{AuthStore, StoreError, contains_pattern};
 use rows::{
@@ -93,8 +95,9 @@ impl AuthStore for SqliteAuthStore {
     async fn insert_user(&self, user: NewUser) -> Result<User, StoreError> {
         let row: UserRow = sqlx::query_as(&format!(
             "INSERT INTO users (id, username, username_folded, email, email_folded, \
-             password_hash, first_name, last_name, display_name, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING {USER_COLUMNS}"
+             password_hash, first_name, last_name, display_name, created_at, updated_at, \
+             external_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) RETURNING {USER_COLUMNS}"
         ))
         .bind(user.id.hyphenated())
         .bind(user.username)
@@ -106,6 +109,7 @@ impl AuthStore for SqliteAuthStore {
         .bind(user.last_name)
         .bind(user.display_name)
         .bind(timestamp(Utc::now()))
+        .bind(user.external_id)
         .fetch_one(&self.pool)
         .await
         .map_err(store_error)?;
@@ -271,22 +275,73 @@ impl AuthStore for SqliteAuthStore {
         .map_err(store_error)?;
         Ok(connection_id.map(Hyphenated::into_uuid))
     }
+
+    async fn insert_platform(
+        &self,
+        id: Uuid,
+        name: &str,
+        key_hash: &str,
+    ) -> Result<Platform, StoreError> {
+        platforms::insert(&self.pool, id, name, key_hash).await
+    }
+
+    async fn revoke_platform(&self, name: &str) -> Result<bool, StoreError> {
+        platforms::revoke(&self.pool, name).await
+    }
+
+    async fn platform_by_key_hash(&self, key_hash: &str) -> Result<Option<Platform>, StoreError> {
+        platforms::by_key_hash(&self.pool, key_hash).await
+    }
+
+    async fn users_by_external_ids(
+        &self,
+        external_ids: &[String],
+    ) -> Result<Vec<User>, StoreError> {
+        platforms::users_by_external_ids(&self.pool, external_ids).await
+    }
+
+    async fn insert_refresh_token(&self, token: NewRefreshToken) -> Result<(), StoreError> {
+        platforms::insert_refresh_token(&self.pool, token).await
+    }
+
+    async fn use_refresh_token(&self, token_hash: &str) -> Result<RefreshUse, StoreError> {
+        platforms::use_refresh_token(&self.pool, token_hash).await
+    }
+
+    async fn insert_user_key(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        public_key: &str,
+    ) -> Result<UserKey, StoreError> {
+        platforms::insert_user_key(&self.pool, id, user_id, public_key).await
+    }
+
+    async fn newest_user_key(&self, user_id: Uuid) -> Result<Option<UserKey>, StoreError> {
+        platforms::newest_user_key(&self.pool, user_id).await
+    }
+
+    async fn user_key(&self, id: Uuid) -> Result<Option<UserKey>, StoreError> {
+        platforms::user_key_by_id(&self.pool, id).await
+    }
 }
 
-fn json_array(items: impl Iterator<Item = String>) -> String {
+pub(crate) fn json_array(items: impl Iterator<Item = String>) -> String {
     format!("[{}]", items.collect::<Vec<_>>().join(","))
 }
 
 /// Names the taken value when a unique constraint refused the write, as the Postgres store
 /// does. SQLite names the column rather than the constraint:
 /// `UNIQUE constraint failed: users.username_folded`.
-fn store_error(error: sqlx::Error) -> StoreError {
+pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &error
         && db.is_unique_violation()
     {
         match db.message().strip_prefix("UNIQUE constraint failed: ") {
             Some("users.username_folded") => return StoreError::UsernameTaken,
             Some("users.email_folded") => return StoreError::EmailTaken,
+            Some("users.external_id") => return StoreError::ExternalIdTaken,
+            Some("platforms.name") => return StoreError::PlatformNameTaken,
             _ => {}
         }
     }

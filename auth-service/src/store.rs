@@ -6,7 +6,8 @@ use std::future::Future;
 use uuid::Uuid;
 
 use crate::model::{
-    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
+    Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
+    RevokedSession, Session, User, UserChanges, UserKey,
 };
 
 /// What a store can fail with. Uniqueness conflicts are domain answers; anything else is the
@@ -17,6 +18,11 @@ pub enum StoreError {
     UsernameTaken,
     #[error("email is taken")]
     EmailTaken,
+    /// Another user has this `external_id` (a platform's user id, already provisioned).
+    #[error("external id is taken")]
+    ExternalIdTaken,
+    #[error("platform name is taken")]
+    PlatformNameTaken,
     /// The database cannot be reached now; the caller may try again.
     #[error("storage is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -113,6 +119,63 @@ pub trait AuthStore: Send + Sync + 'static {
         user_id: Uuid,
         session_id: Uuid,
     ) -> impl Future<Output = Result<Option<Uuid>, StoreError>> + Send;
+
+    /// Stores a platform with the hash (SHA-256, hex) of its API key; `PlatformNameTaken` when
+    /// the name is in use (revoked platforms keep theirs).
+    fn insert_platform(
+        &self,
+        id: Uuid,
+        name: &str,
+        key_hash: &str,
+    ) -> impl Future<Output = Result<Platform, StoreError>> + Send;
+
+    /// Revokes the platform's key; `false` when there is no such platform not yet revoked.
+    fn revoke_platform(&self, name: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The platform whose key has this hash, unless it is revoked.
+    fn platform_by_key_hash(
+        &self,
+        key_hash: &str,
+    ) -> impl Future<Output = Result<Option<Platform>, StoreError>> + Send;
+
+    /// Users (not deleted) with any of the external ids, in no particular order.
+    fn users_by_external_ids(
+        &self,
+        external_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+
+    fn insert_refresh_token(
+        &self,
+        token: NewRefreshToken,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Spends a refresh token by its hash. A token spent before revokes its session and every
+    /// refresh token of it, in the same call: of two uses racing, one gets `Fresh` and the other
+    /// revokes the family.
+    fn use_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<RefreshUse, StoreError>> + Send;
+
+    /// Stores a public key of a user; it becomes the user's newest key.
+    fn insert_user_key(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        public_key: &str,
+    ) -> impl Future<Output = Result<UserKey, StoreError>> + Send;
+
+    /// The newest key of a user, if they have one.
+    fn newest_user_key(
+        &self,
+        user_id: Uuid,
+    ) -> impl Future<Output = Result<Option<UserKey>, StoreError>> + Send;
+
+    /// A key by its id, whoever's it is.
+    fn user_key(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<UserKey>, StoreError>> + Send;
 }
 
 /// A `LIKE` pattern matching `text` anywhere, with `\` as the escape character.

@@ -81,6 +81,25 @@ pub fn text(field: &str, value: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// Most characters of a platform's own user id, chat id or name.
+pub const MAX_PLATFORM_ID_CHARS: usize = 128;
+
+/// A platform's own id of a user or chat, or a platform's name: `[a-zA-Z0-9.-]`, as seed 002
+/// writes them, case-sensitive.
+pub fn platform_id(field: &str, value: &str) -> Result<(), AuthError> {
+    let fits = (1..=MAX_PLATFORM_ID_CHARS).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if fits {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{field} must be 1 to {MAX_PLATFORM_ID_CHARS} of [a-zA-Z0-9.-]"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -16,6 +16,8 @@ pub enum ChatError {
     Forbidden(String),
     #[error("{0}")]
     WrongKind(String),
+    #[error("another conversation has this external id")]
+    ExternalIdTaken,
     /// The database cannot be reached now; the caller may try again.
     #[error("storage is unavailable; try again")]
     Unavailable(#[source] anyhow::Error),
@@ -43,6 +45,7 @@ impl ChatError {
             ChatError::NotAMember => ChatError::NotAMember,
             ChatError::Forbidden(message) => ChatError::Forbidden(message.clone()),
             ChatError::WrongKind(message) => ChatError::WrongKind(message.clone()),
+            ChatError::ExternalIdTaken => ChatError::ExternalIdTaken,
             ChatError::Unavailable(cause) => ChatError::Unavailable(anyhow::anyhow!("{cause:#}")),
             ChatError::Internal(cause) => ChatError::Internal(anyhow::anyhow!("{cause:#}")),
         }
@@ -57,6 +60,7 @@ impl ChatError {
             ChatError::NotAMember => "not_a_member",
             ChatError::Forbidden(_) => "forbidden",
             ChatError::WrongKind(_) => "wrong_conversation_kind",
+            ChatError::ExternalIdTaken => "external_id_taken",
             ChatError::Unavailable(_) => "service_unavailable",
             ChatError::Internal(_) => "internal",
         }
@@ -75,6 +79,7 @@ impl From<ChatError> for tonic::Status {
                 tonic::Status::permission_denied(error.to_string())
             }
             ChatError::WrongKind(message) => tonic::Status::failed_precondition(message.clone()),
+            ChatError::ExternalIdTaken => tonic::Status::already_exists(error.to_string()),
             ChatError::Unavailable(cause) => {
                 tracing::warn!(error = %format!("{cause:#}"), "chat store unavailable");
                 tonic::Status::unavailable(error.to_string())

@@ -6,6 +6,7 @@
 //!   their own accord); one the owner removed may not: a member has to add them back.
 //! - Anyone else cannot join a private group: they need a member to add them.
 //! - A member may leave; the owner, while a member, may also remove other members.
+//! - Only the owner deletes a group.
 
 use uuid::Uuid;
 
@@ -123,6 +124,17 @@ pub fn may_rename(actor: Uuid, kind: &str, owner: Option<Uuid>) -> Result<(), Ch
     } else {
         Err(ChatError::Forbidden(
             "only the group's owner may rename it".into(),
+        ))
+    }
+}
+
+/// Only a group's owner deletes it.
+pub fn may_delete(actor: Uuid, owner: Option<Uuid>) -> Result<(), ChatError> {
+    if owner == Some(actor) {
+        Ok(())
+    } else {
+        Err(ChatError::Forbidden(
+            "only the group's owner may delete it".into(),
         ))
     }
 }

@@ -3,6 +3,7 @@
 use chat_proto::chat::chat_server::Chat;
 use chat_proto::chat::{
     CatchUpRequest, CatchUpResponse, Conversation, ConversationList, CreateGroupRequest,
+    DeleteGroupRequest, DeleteGroupResponse, GetConversationByExternalIdRequest,
     GetConversationRequest, GetDirectConversationRequest, LatestMessageList,
     ListConversationsRequest, ListLatestMessagesRequest, ListMessagesRequest,
     ListPublicGroupsRequest, LogEntry, LogHeadRequest, LogHeadResponse, MembershipChange,
@@ -140,7 +141,11 @@ impl<S: ChatStore> Chat for ChatService<S> {
             name,
             members,
             is_public: r.is_public,
+            external_id: optional(r.external_id),
         };
+        if let Some(external) = &group.external_id {
+            without_nul(external, "external_id")?;
+        }
         self.wrote(self.store.create_group(group).await)
     }
 
@@ -385,6 +390,32 @@ impl<S: ChatStore> Chat for ChatService<S> {
         Ok(Response::new(
             self.store.rename_group(actor, group, name).await?,
         ))
+    }
+
+    async fn get_conversation_by_external_id(
+        &self,
+        request: Request<GetConversationByExternalIdRequest>,
+    ) -> Result<Response<Conversation>, Status> {
+        let external = request.into_inner().external_id;
+        if external.is_empty() || external.contains('\0') {
+            return Err(ChatError::ConversationNotFound.into());
+        }
+        let found = self.store.conversation_by_external_id(&external).await?;
+        Ok(Response::new(found.ok_or(ChatError::ConversationNotFound)?))
+    }
+
+    async fn delete_group(
+        &self,
+        request: Request<DeleteGroupRequest>,
+    ) -> Result<Response<DeleteGroupResponse>, Status> {
+        let r = request.into_inner();
+        let actor = id(&r.actor_id, "actor_id")?;
+        let conversation =
+            Uuid::parse_str(&r.conversation_id).map_err(|_| ChatError::ConversationNotFound)?;
+        let removed = self.store.delete_group(actor, conversation).await;
+        self.wrote(removed.map(|users| DeleteGroupResponse {
+            removed_user_ids: users.iter().map(Uuid::to_string).collect(),
+        }))
     }
 }
 

@@ -21,6 +21,9 @@ pub struct NewGroup {
     pub name: String,
     pub members: Vec<Uuid>,
     pub is_public: bool,
+    /// An id the group is also found by (a platform's scoped chatID); unique among groups that
+    /// are not deleted: `ExternalIdTaken` otherwise.
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +187,23 @@ pub trait ChatStore: Clone + Send + Sync + 'static {
         users: &[Uuid],
         range: LogRange,
     ) -> impl Future<Output = StoreResult<Vec<LogEntry>>> + Send;
+
+    /// The group with this external id, with its current members, unless deleted.
+    fn conversation_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<Conversation>>> + Send;
+
+    /// Deletes a group by its owner `actor`: every current member leaves, the owner last, each
+    /// leave recorded and logged as [`ChatStore::leave_group`] does (actor: the owner); then the
+    /// group is marked deleted and its external id freed. All in one transaction. Returns the
+    /// members removed. `ConversationNotFound`, `WrongKind` for a direct conversation,
+    /// `Forbidden` for anyone but the owner.
+    fn delete_group(
+        &self,
+        actor: Uuid,
+        conversation: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<Uuid>>> + Send;
 
     /// The relay's lease, if this replica may publish the log now (`None`: another does).
     fn relay_lease(&self) -> impl Future<Output = StoreResult<Option<Self::Lease>>> + Send;

@@ -18,6 +18,9 @@ pub enum Dialect {
     /// The web-app dialect (`/socket`): room and group messages, and announcements to every
     /// online user.
     Webapp,
+    /// A long poll of the platform dialect (`GET /messages?wait=`): any event for the user
+    /// wakes it, and it reads what arrived from the log.
+    PlatformPoll,
 }
 
 impl Dialect {
@@ -28,6 +31,7 @@ impl Dialect {
             Dialect::Echat { .. } => "echat",
             Dialect::Messenger => "messenger",
             Dialect::Webapp => "webapp",
+            Dialect::PlatformPoll => "platform",
         }
     }
 }
@@ -81,6 +85,7 @@ impl<'a> Rendered<'a> {
                 .webapp
                 .get_or_insert_with(|| crate::webapp::render::event(self.delivery))
                 .clone(),
+            Dialect::PlatformPoll => Some(Utf8Bytes::from_static("")),
         }
     }
 }

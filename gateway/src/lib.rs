@@ -14,6 +14,7 @@ pub mod json;
 pub mod messenger;
 pub mod native;
 pub mod openapi;
+pub mod platform;
 pub mod request_id;
 pub mod services;
 pub mod sessions;

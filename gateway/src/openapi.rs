@@ -32,6 +32,7 @@ pub const SWAGGER_UI_PATH: &str = "/api";
         (name = "echat", description = "The e_chat_server dialect (seed 001) under /v1; see docs/echat-api.md"),
         (name = "messenger", description = "The messenger dialect (seed 004): users under /api, its WebSocket at /; see docs/messenger-api.md"),
         (name = "webapp", description = "The web-app dialect (seed 003): HTTP under /http with an authentication header, its socket at /socket; see docs/webapp-api.md"),
+        (name = "platform", description = "The platform-backend dialect (seed 002): POST /token, /backend/chats/… (and /chats/…), with a platform's API key; see docs/platform-api.md"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "documentation", description = "This document and Swagger UI"),
     ),
@@ -68,6 +69,12 @@ impl Modify for Schemes {
             "authentication",
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(authentication)),
         );
+        let mut platform = Http::new(HttpAuthScheme::Bearer);
+        platform.description = Some(
+            "A platform's API key (seed 002), printed once by `chat-backend platform create NAME`"
+                .to_owned(),
+        );
+        components.add_security_scheme("platform_key", SecurityScheme::Http(platform));
     }
 }
 
@@ -100,6 +107,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::echat::routes())
         .merge(crate::messenger::routes())
         .merge(crate::webapp::routes())
+        .merge(crate::platform::routes())
 }
 
 /// Routes served without the request-id and HTTP-metrics layer: the metrics themselves.

@@ -326,7 +326,7 @@ async fn online(state: &AppState, connection: &Connection) {
     }
 }
 
-async fn offline(state: &AppState, connection: &Connection) {
+pub async fn offline(state: &AppState, connection: &Connection) {
     let request = presence_of(state, connection);
     if let Err(status) = state
         .services

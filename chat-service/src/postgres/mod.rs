@@ -176,6 +176,17 @@ impl ChatStore for PgChatStore {
         log::read(&self.pool, users, range).await
     }
 
+    async fn conversation_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> StoreResult<Option<Conversation>> {
+        groups::by_external_id(&self.pool, external_id).await
+    }
+
+    async fn delete_group(&self, actor: Uuid, conversation: Uuid) -> StoreResult<Vec<Uuid>> {
+        groups::delete(&self.pool, actor, conversation).await
+    }
+
     async fn relay_lease(&self) -> StoreResult<Option<PgRelayLease>> {
         log::lease(&self.pool).await
     }

@@ -18,17 +18,22 @@ pub async fn create(writer: &SqlitePool, group: NewGroup) -> StoreResult<Convers
     let id = Uuid::new_v4();
     let now = Utc::now();
     let mut tx = write(writer).await?;
-    sqlx::query(
-        "INSERT INTO conversations (id, kind, name, owner_id, is_public, created_at, updated_at) \
-         VALUES ($1, 'group', $2, $3, $4, $5, $5)",
+    let inserted = sqlx::query(
+        "INSERT INTO conversations \
+         (id, kind, name, owner_id, is_public, external_id, created_at, updated_at) \
+         VALUES ($1, 'group', $2, $3, $4, $5, $6, $6) ON CONFLICT (external_id) DO NOTHING",
     )
     .bind(id.hyphenated())
     .bind(&group.name)
     .bind(group.creator.hyphenated())
     .bind(group.is_public)
+    .bind(&group.external_id)
     .bind(micros(now))
     .execute(&mut *tx)
     .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(ChatError::ExternalIdTaken);
+    }
     for (user, role) in records::initial_members(group.creator, &group.members) {
         sqlx::query(
             "INSERT INTO members (conversation_id, user_id, role, joined_at) \
@@ -106,6 +111,86 @@ pub async fn leave(
     let event = NewEvent::left(user, actor);
     record_event(&mut tx, conversation, event, now).await?;
     finish_change(tx, conversation, Some(Change::Left { user, actor }), now).await
+}
+
+/// See [`crate::store::ChatStore::delete_group`].
+pub async fn delete(
+    writer: &SqlitePool,
+    actor: Uuid,
+    conversation: Uuid,
+) -> StoreResult<Vec<Uuid>> {
+    let mut tx = write(writer).await?;
+    let row = sqlx::query(
+        "SELECT kind, owner_id FROM conversations WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(conversation.hyphenated())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ChatError::ConversationNotFound)?;
+    if row.try_get::<String, _>("kind")? != "group" {
+        return Err(ChatError::WrongKind("only groups can be deleted".into()));
+    }
+    rules::may_delete(actor, super::rows::optional_uuid(&row, "owner_id")?)?;
+    // The owner leaves last, so every other leave is shown to them too.
+    let members = sqlx::query(
+        "SELECT user_id FROM members WHERE conversation_id = $1 AND left_at IS NULL \
+         ORDER BY user_id = $2, user_id",
+    )
+    .bind(conversation.hyphenated())
+    .bind(actor.hyphenated())
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|row| uuid(row, "user_id"))
+    .collect::<Result<Vec<_>, _>>()?;
+    let now = Utc::now();
+    for &user in &members {
+        sqlx::query(
+            "UPDATE members SET left_at = $3, removed_by = $4 \
+             WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind(conversation.hyphenated())
+        .bind(user.hyphenated())
+        .bind(micros(now))
+        .bind((actor != user).then_some(actor.hyphenated()))
+        .execute(&mut *tx)
+        .await?;
+        record_event(&mut tx, conversation, NewEvent::left(user, actor), now).await?;
+        let found = conversations_with_members(&mut tx, &[conversation])
+            .await?
+            .pop()
+            .ok_or(ChatError::ConversationNotFound)?;
+        let change = Change::Left { user, actor };
+        log::append(&mut tx, &Append::of_change(&found, change, now)?).await?;
+    }
+    sqlx::query(
+        "UPDATE conversations SET deleted_at = $2, updated_at = $2, external_id = NULL \
+         WHERE id = $1",
+    )
+    .bind(conversation.hyphenated())
+    .bind(micros(now))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(members)
+}
+
+/// The group with this external id, with its members, unless deleted.
+pub async fn by_external_id(
+    reader: &SqlitePool,
+    external_id: &str,
+) -> StoreResult<Option<Conversation>> {
+    let mut conn = reader.acquire().await?;
+    let id: Option<uuid::fmt::Hyphenated> = sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE external_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
+    Ok(conversations_with_members(&mut conn, &[id.into_uuid()])
+        .await?
+        .pop())
 }
 
 pub async fn list(reader: &SqlitePool, user: Uuid) -> StoreResult<Vec<Conversation>> {

@@ -209,6 +209,17 @@ impl ChatStore for SqliteChatStore {
         log::read(&self.reader, users, range).await
     }
 
+    async fn conversation_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> StoreResult<Option<Conversation>> {
+        groups::by_external_id(&self.reader, external_id).await
+    }
+
+    async fn delete_group(&self, actor: Uuid, conversation: Uuid) -> StoreResult<Vec<Uuid>> {
+        groups::delete(&self.writer, actor, conversation).await
+    }
+
     async fn relay_lease(&self) -> StoreResult<Option<SqliteRelayLease>> {
         Ok(Some(log::lease(&self.writer, &self.reader)))
     }

@@ -67,6 +67,7 @@ async fn creating_a_group_makes_the_creator_its_owner_and_first_member() {
             name: "  Climbing  ".into(),
             member_ids: vec![BOB.into(), CAROL.into(), BOB.into(), ALICE.into()],
             is_public: false,
+            external_id: String::new(),
         })
         .await
         .expect("create")
@@ -111,6 +112,7 @@ async fn a_group_needs_a_name() {
                 name: name.into(),
                 member_ids: vec![],
                 is_public: false,
+                external_id: String::new(),
             })
             .await;
         assert_refused(refused, Code::InvalidArgument, "validation_failed");
@@ -155,6 +157,7 @@ async fn a_stranger_cannot_enter_a_private_group_but_may_enter_a_public_one() {
             name: "Open".into(),
             member_ids: vec![],
             is_public: true,
+            external_id: String::new(),
         })
         .await
         .expect("create")

@@ -106,6 +106,7 @@ pub async fn create_group(client: &mut Client, creator: &str, members: &[&str]) 
             name: "Team".into(),
             member_ids: members.iter().map(|m| m.to_string()).collect(),
             is_public: false,
+            external_id: String::new(),
         })
         .await
         .expect("create a group")

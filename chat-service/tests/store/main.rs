@@ -62,4 +62,6 @@ conformance_suite!(
     a_direct_conversation_is_one_per_pair,
     racing_creators_of_a_direct_conversation_get_one,
     latest_messages_show_each_conversation_once_newest_first,
+    groups_are_found_by_their_external_id_which_is_unique,
+    deleting_a_group_removes_everyone_then_frees_its_external_id,
 );

@@ -126,6 +126,7 @@ pub async fn create_room(
             name: room_name(&users),
             member_ids,
             is_public: false,
+            external_id: String::new(),
         })
         .await?
         .into_inner();

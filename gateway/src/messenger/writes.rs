@@ -33,6 +33,7 @@ pub async fn new_group(state: &AppState, me: &Connection, raw: Value) -> Outcome
             name: new.group_name,
             member_ids: Vec::new(),
             is_public: false,
+            external_id: String::new(),
         })
         .await?
         .into_inner();

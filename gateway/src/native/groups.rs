@@ -52,6 +52,7 @@ pub async fn create_group(
             name: group.name,
             member_ids: group.user_ids,
             is_public: group.is_public,
+            external_id: String::new(),
         })
         .await?
         .into_inner();

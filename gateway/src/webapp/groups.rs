@@ -317,6 +317,7 @@ pub async fn create_chat_group(
             name: call.data.name,
             member_ids: Vec::new(),
             is_public: true,
+            external_id: String::new(),
         })
         .await?
         .into_inner();

@@ -19,6 +19,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// A running backend: the services and `replicas` gateways. Dropping it shuts them down.
 pub struct Stack {
     pub gateways: Vec<String>,
+    /// auth-service's store, for the operator's commands (`platform create`).
+    pub auth_store: AuthStoreHandle,
     /// Prefix of this stack's Redis keys and channels.
     pub redis_prefix: String,
     pub http: reqwest::Client,
@@ -81,6 +83,7 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
     let (presence_listener, presence_address) = bind().await;
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
     let mut data_dir = None;
+    let auth_store;
     let shared_bus: Option<Arc<MemoryBus>> = match backend {
         Backend::PostgresRedis => {
             let admin = service_runtime::postgres::test_admin_url();
@@ -90,6 +93,7 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
             let store = PgAuthStore::connect(&database, 5)
                 .await
                 .expect("auth store");
+            auth_store = AuthStoreHandle::Postgres(store.clone());
             let service = AuthService::new(store, token_settings());
             tokio::spawn(auth_service::serve(
                 auth_listener,
@@ -127,6 +131,7 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
             let store = SqliteAuthStore::open(&dir.join("auth.sqlite3"))
                 .await
                 .expect("auth store");
+            auth_store = AuthStoreHandle::Sqlite(store.clone());
             let service = AuthService::new(store, token_settings());
             tokio::spawn(auth_service::serve(
                 auth_listener,
@@ -189,10 +194,43 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
     }
     Stack {
         gateways,
+        auth_store,
         http: reqwest::Client::new(),
         _shutdown: shutdown,
         data_dir,
         redis_prefix: prefix,
+    }
+}
+
+/// The auth store a stack runs on, as an operator's command reaches it.
+#[derive(Clone)]
+pub enum AuthStoreHandle {
+    Postgres(PgAuthStore),
+    Sqlite(SqliteAuthStore),
+}
+
+impl AuthStoreHandle {
+    /// `platform create NAME`: the platform's API key.
+    pub async fn create_platform(&self, name: &str) -> String {
+        let created = match self {
+            AuthStoreHandle::Postgres(store) => {
+                auth_service::platform_admin::create_platform(store, name).await
+            }
+            AuthStoreHandle::Sqlite(store) => {
+                auth_service::platform_admin::create_platform(store, name).await
+            }
+        };
+        created.expect("create a platform").1
+    }
+
+    /// `platform revoke NAME`.
+    pub async fn revoke_platform(&self, name: &str) {
+        use auth_service::AuthStore;
+        let revoked = match self {
+            AuthStoreHandle::Postgres(store) => store.revoke_platform(name).await,
+            AuthStoreHandle::Sqlite(store) => store.revoke_platform(name).await,
+        };
+        assert!(revoked.expect("revoke a platform"), "no platform {name}");
     }
 }
 
@@ -236,6 +274,45 @@ impl Stack {
             .http
             .get(format!("{}{path}", self.gateways[replica]))
             .header("authorization", format!("bearer {token}"));
+        respond(request).await
+    }
+
+    /// Any request: `token` as `Authorization: Bearer`, `body` as JSON.
+    pub async fn call(
+        &self,
+        replica: usize,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.gateways[replica]));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        respond(request).await
+    }
+
+    /// A raw body with `Authorization: Bearer <token>`.
+    pub async fn raw_with_token(
+        &self,
+        replica: usize,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> (u16, Value) {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.gateways[replica]))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
         respond(request).await
     }
 

@@ -42,6 +42,8 @@ mod messenger_users;
 mod observability;
 mod openapi;
 mod openapi_contract;
+mod platform;
+mod platform_messages;
 mod routing;
 mod sending;
 mod session_tokens;

@@ -2,6 +2,7 @@
 
 mod changes;
 mod lookup;
+mod platforms;
 mod sessions;
 mod users;
 
@@ -10,6 +11,7 @@ use uuid::Uuid;
 
 pub use changes::*;
 pub use lookup::*;
+pub use platforms::*;
 pub use sessions::*;
 pub use users::*;
 
@@ -33,6 +35,10 @@ crate::backends::conformance_tests!(
     an_update_to_a_taken_username_or_email_is_refused,
     a_deleted_user_is_gone_with_every_session,
     a_deleted_users_username_and_email_are_free_again,
+    platforms_are_found_by_key_until_revoked,
+    platform_users_are_found_by_external_id_once_each,
+    a_refresh_token_is_spent_once_and_its_reuse_revokes_the_family,
+    the_newest_key_of_a_user_is_theirs_and_older_keys_stay,
 );
 
 /// A user to insert, folded as the service folds; the password hash names the user.
@@ -47,6 +53,7 @@ pub fn new_user(username: &str, email: Option<&str>) -> NewUser {
         first_name: "Первый".to_owned(),
         last_name: "Last".to_owned(),
         display_name: format!("{username} shown"),
+        external_id: None,
     }
 }
 

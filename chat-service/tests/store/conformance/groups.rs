@@ -15,6 +15,7 @@ pub async fn creating_a_group_makes_the_creator_its_owner<S: ChatStore>(store: S
             name: "Climbing".into(),
             members: vec![CAROL, BOB, CAROL, ALICE],
             is_public: false,
+            external_id: None,
         })
         .await
         .expect("create a group");

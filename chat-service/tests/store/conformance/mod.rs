@@ -2,6 +2,7 @@
 
 mod direct;
 mod event_log;
+mod external;
 mod groups;
 mod history;
 mod log_order;
@@ -13,6 +14,7 @@ mod receipts;
 
 pub use direct::*;
 pub use event_log::*;
+pub use external::*;
 pub use groups::*;
 pub use history::*;
 pub use log_order::*;
@@ -54,6 +56,7 @@ pub async fn group<S: ChatStore>(
             name: "Team".into(),
             members: members.to_vec(),
             is_public,
+            external_id: None,
         })
         .await
         .expect("create a group");

@@ -16,6 +16,7 @@ async fn numbered_group<S: ChatStore>(store: &S, creator: Uuid, members: &[Uuid]
             name: "Numbered".into(),
             members: members.to_vec(),
             is_public: false,
+            external_id: None,
         })
         .await
         .expect("create a group");
