@@ -33,6 +33,8 @@ pub enum AuthError {
     ConnectionNotFound,
     #[error("no such session")]
     SessionNotFound,
+    #[error("no such registration: the link is unknown, used or expired")]
+    RegistrationNotFound,
     #[error("storage is unavailable; try again")]
     Unavailable(#[source] Box<dyn Error + Send + Sync>),
     #[error("internal error")]
@@ -57,6 +59,7 @@ impl AuthError {
             AuthError::TokenExpired => "token_expired",
             AuthError::ConnectionNotFound => "connection_not_found",
             AuthError::SessionNotFound => "session_not_found",
+            AuthError::RegistrationNotFound => "registration_not_found",
             AuthError::Unavailable(_) => "service_unavailable",
             AuthError::Internal(_) => "internal",
         }
@@ -68,7 +71,8 @@ impl AuthError {
             AuthError::UsernameTaken | AuthError::EmailTaken => Code::AlreadyExists,
             AuthError::UserNotFound
             | AuthError::ConnectionNotFound
-            | AuthError::SessionNotFound => Code::NotFound,
+            | AuthError::SessionNotFound
+            | AuthError::RegistrationNotFound => Code::NotFound,
             AuthError::WrongCredentials | AuthError::InvalidToken | AuthError::TokenExpired => {
                 Code::Unauthenticated
             }

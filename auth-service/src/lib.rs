@@ -24,8 +24,8 @@ pub use config::{Config, JwtSecret, LogFormat, MIN_SECRET_BYTES};
 pub use error::{AuthError, ERROR_CODE_KEY, error_code};
 pub use limiter::LoginLimit;
 pub use model::{
-    Credentials, Identity, NewSession, NewUser, RevokedSession, Session, User, UserChanges,
-    deleted_username_folded, fold,
+    Credentials, Identity, NewSession, NewUser, PendingRegistration, RevokedSession, Session, User,
+    UserChanges, deleted_username_folded, fold,
 };
 pub use postgres::PgAuthStore;
 pub use service::AuthService;

@@ -1,6 +1,7 @@
 //! `AuthService`: the `auth.v1.Auth` gRPC service over any [`AuthStore`].
 
 mod accounts;
+mod registration;
 
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ pub struct AuthService<S> {
     store: Arc<S>,
     tokens: Arc<Tokens>,
     limiter: Arc<LoginLimiter>,
+    /// How long a registration's confirmation link works.
+    registration_ttl: std::time::Duration,
 }
 
 impl<S> Clone for AuthService<S> {
@@ -38,6 +41,7 @@ impl<S> Clone for AuthService<S> {
             store: Arc::clone(&self.store),
             tokens: Arc::clone(&self.tokens),
             limiter: Arc::clone(&self.limiter),
+            registration_ttl: self.registration_ttl,
         }
     }
 }
@@ -49,7 +53,14 @@ impl<S: AuthStore> AuthService<S> {
             store: Arc::new(store),
             tokens: Arc::new(Tokens::new(tokens)),
             limiter: Arc::new(LoginLimiter::default()),
+            registration_ttl: registration::REGISTRATION_TTL,
         }
+    }
+
+    /// How long a registration's confirmation link works (24 hours unless changed).
+    pub fn with_registration_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.registration_ttl = ttl;
+        self
     }
 
     pub fn with_login_limit(mut self, limit: LoginLimit) -> Self {
@@ -280,6 +291,20 @@ impl<S: AuthStore> Auth for AuthService<S> {
         Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
     }
 
+    async fn start_registration(
+        &self,
+        request: Request<proto::StartRegistrationRequest>,
+    ) -> Result<Response<proto::PendingRegistration>, Status> {
+        Ok(Response::new(self.start(request.into_inner()).await?))
+    }
+
+    async fn confirm_registration(
+        &self,
+        request: Request<proto::ConfirmRegistrationRequest>,
+    ) -> Result<Response<proto::User>, Status> {
+        Ok(Response::new(self.confirm(request.into_inner()).await?))
+    }
+
     async fn search_users(
         &self,
         request: Request<proto::SearchUsersRequest>,
@@ -323,7 +348,7 @@ impl<S: AuthStore> Auth for AuthService<S> {
 }
 
 /// What is stored of a session token: its SHA-256, in hex.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

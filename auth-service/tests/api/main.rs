@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod login;
 mod migrations;
+mod pending;
 mod register;
 mod sessions;
 mod tokens;

@@ -2,6 +2,7 @@
 
 mod changes;
 mod lookup;
+mod registrations;
 mod sessions;
 mod users;
 
@@ -10,6 +11,7 @@ use uuid::Uuid;
 
 pub use changes::*;
 pub use lookup::*;
+pub use registrations::*;
 pub use sessions::*;
 pub use users::*;
 
@@ -33,6 +35,8 @@ crate::backends::conformance_tests!(
     an_update_to_a_taken_username_or_email_is_refused,
     a_deleted_user_is_gone_with_every_session,
     a_deleted_users_username_and_email_are_free_again,
+    a_pending_registration_is_taken_once_and_replaced_by_registering_again,
+    a_pending_registration_of_a_users_email_is_refused,
 );
 
 /// A user to insert, folded as the service folds; the password hash names the user.
