@@ -20,6 +20,14 @@ pub struct Options {
     /// listen address.
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// SMTP server of the web app's confirmation mail: `smtp://host:port`,
+    /// `smtps://user:pass@host`. Without it each mail is an `.eml` file in `<data-dir>/mail/`
+    /// and its link is logged.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of the confirmation mail.
+    #[arg(long, env = "MAIL_FROM", default_value = gateway::mail::DEFAULT_FROM)]
+    pub mail_from: String,
     /// Postgres URL: keep users, conversations and messages in Postgres instead of SQLite.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,

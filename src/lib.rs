@@ -127,6 +127,12 @@ pub async fn run(
         node_id,
         websocket_base: gateway::config::websocket_base(options.public_url.as_deref(), address),
         allowed_origins: options.allowed_origins.clone(),
+        public_base: gateway::config::public_base(options.public_url.as_deref(), address),
+        mailer: gateway::mail::Mailer::new(
+            options.smtp_url.as_deref(),
+            &options.mail_from,
+            data_dir.join("mail"),
+        )?,
     };
     let services = Services::connect_lazy(&auth_url, &chat_url, &presence_url)?;
     tracing::info!(

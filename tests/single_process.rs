@@ -264,3 +264,36 @@ async fn the_operator_creates_and_revokes_a_platforms_key_from_the_command_line(
     let _ = tokio::time::timeout(TIMEOUT, server.task).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `cargo run` with nothing configured: registering by email writes the confirmation mail as
+/// an `.eml` file under `<data-dir>/mail/`, and its link creates the account.
+#[tokio::test]
+async fn registering_by_email_without_smtp_writes_the_mail_under_the_data_dir() {
+    let data_dir = fresh_data_dir();
+    let server = start(&data_dir).await;
+    let base = server.base.clone();
+    let registration =
+        json!({"email": "dora@example.com", "password": "explore", "first_name": "Dora"});
+    let pending = post(&base, "/http/register", None, registration).await;
+    assert_eq!(pending["success"], true, "{pending}");
+    let mails: Vec<PathBuf> = std::fs::read_dir(data_dir.join("mail"))
+        .expect("the mail directory")
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].extension().and_then(|e| e.to_str()), Some("eml"));
+    let mail = std::fs::read_to_string(&mails[0])
+        .unwrap()
+        .replace("=\r\n", "");
+    let prefix = format!("{base}/http/register/");
+    let start_at = mail.find(&prefix).expect("the link in the mail");
+    let link = mail[start_at..].split_whitespace().next().unwrap();
+    let confirmed: Value = reqwest::get(link).await.unwrap().json().await.unwrap();
+    assert_eq!(confirmed["success"], true, "{confirmed}");
+    let login = json!({"email": "dora@example.com", "password": "explore"});
+    let token = post(&base, "/http/login", None, login).await;
+    assert!(token["token"].is_string(), "{token}");
+    server.stop.send(()).unwrap();
+    server.task.await.unwrap().unwrap();
+    std::fs::remove_dir_all(&data_dir).unwrap();
+}

@@ -43,6 +43,8 @@ pub enum AuthError {
     NoPublicKey,
     #[error("no such key")]
     KeyNotFound,
+    #[error("no such registration: the link is unknown, used or expired")]
+    RegistrationNotFound,
     #[error("storage is unavailable; try again")]
     Unavailable(#[source] Box<dyn Error + Send + Sync>),
     #[error("internal error")]
@@ -72,6 +74,7 @@ impl AuthError {
             AuthError::BadSignature => "bad_signature",
             AuthError::NoPublicKey => "no_public_key",
             AuthError::KeyNotFound => "key_not_found",
+            AuthError::RegistrationNotFound => "registration_not_found",
             AuthError::Unavailable(_) => "service_unavailable",
             AuthError::Internal(_) => "internal",
         }
@@ -85,7 +88,8 @@ impl AuthError {
             AuthError::UserNotFound
             | AuthError::ConnectionNotFound
             | AuthError::SessionNotFound
-            | AuthError::KeyNotFound => Code::NotFound,
+            | AuthError::KeyNotFound
+            | AuthError::RegistrationNotFound => Code::NotFound,
             AuthError::WrongCredentials
             | AuthError::InvalidToken
             | AuthError::TokenExpired

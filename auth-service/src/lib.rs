@@ -26,8 +26,8 @@ pub use config::{Config, JwtSecret, LogFormat, MIN_SECRET_BYTES};
 pub use error::{AuthError, ERROR_CODE_KEY, error_code};
 pub use limiter::LoginLimit;
 pub use model::{
-    Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
-    RevokedSession, Session, User, UserChanges, UserKey, deleted_username_folded, fold,
+    Credentials, Identity, NewRefreshToken, NewSession, NewUser, PendingRegistration, Platform,
+    RefreshUse, RevokedSession, Session, User, UserChanges, UserKey, deleted_username_folded, fold,
     platform_user_key, split_platform_user_key,
 };
 pub use postgres::PgAuthStore;

@@ -38,6 +38,20 @@ pub struct NewUser {
     pub external_id: Option<String>,
 }
 
+/// A registration waiting for its email's confirmation (the web app's `POST /http/register`):
+/// the account to create, and the SHA-256 (hex) of the token the mail's link carries.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingRegistration {
+    pub email: String,
+    pub email_folded: String,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub token_hash: String,
+    /// After this (Unix milliseconds) the token confirms nothing.
+    pub expires_at_ms: i64,
+}
+
 /// What an update changes: each field that is `Some`. `email: Some(None)` removes the email.
 /// The stores fold the new username and email with [`fold`].
 #[derive(Debug, Clone, Default)]

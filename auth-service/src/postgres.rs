@@ -9,8 +9,8 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::model::{
-    Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
-    RevokedSession, Session, User, UserChanges, UserKey,
+    Credentials, Identity, NewRefreshToken, NewSession, NewUser, PendingRegistration, Platform,
+    RefreshUse, RevokedSession, Session, User, UserChanges, UserKey,
 };
 use crate::store::{AuthStore, StoreError, contains_pattern};
 
@@ -289,6 +289,52 @@ impl AuthStore for PgAuthStore {
 
     async fn user_key(&self, id: Uuid) -> Result<Option<UserKey>, StoreError> {
         platforms::user_key_by_id(&self.pool, id).await
+    }
+
+    async fn put_pending_registration(
+        &self,
+        registration: PendingRegistration,
+    ) -> Result<(), StoreError> {
+        // One statement: the email's check and the write cannot be split by a registration.
+        let written = sqlx::query(
+            "INSERT INTO pending_registrations (email_folded, email, password_hash, first_name, \
+             last_name, token_hash, expires_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS \
+             (SELECT 1 FROM users WHERE email_folded = $1 AND deleted_at IS NULL) \
+             ON CONFLICT (email_folded) DO UPDATE SET email = excluded.email, \
+             password_hash = excluded.password_hash, first_name = excluded.first_name, \
+             last_name = excluded.last_name, token_hash = excluded.token_hash, \
+             expires_at_ms = excluded.expires_at_ms",
+        )
+        .bind(registration.email_folded)
+        .bind(registration.email)
+        .bind(registration.password_hash)
+        .bind(registration.first_name)
+        .bind(registration.last_name)
+        .bind(registration.token_hash)
+        .bind(registration.expires_at_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        if written.rows_affected() == 0 {
+            return Err(StoreError::EmailTaken);
+        }
+        Ok(())
+    }
+
+    async fn take_pending_registration(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<PendingRegistration>, StoreError> {
+        sqlx::query_as(
+            "DELETE FROM pending_registrations WHERE token_hash = $1 \
+             RETURNING email, email_folded, password_hash, first_name, last_name, token_hash, \
+             expires_at_ms",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)
     }
 }
 

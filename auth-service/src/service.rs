@@ -5,6 +5,7 @@ mod keys;
 mod platforms;
 
 pub use platforms::random_token;
+mod registration;
 
 use std::sync::Arc;
 
@@ -34,6 +35,8 @@ pub struct AuthService<S> {
     store: Arc<S>,
     tokens: Arc<Tokens>,
     limiter: Arc<LoginLimiter>,
+    /// How long a registration's confirmation link works.
+    registration_ttl: std::time::Duration,
 }
 
 impl<S> Clone for AuthService<S> {
@@ -42,6 +45,7 @@ impl<S> Clone for AuthService<S> {
             store: Arc::clone(&self.store),
             tokens: Arc::clone(&self.tokens),
             limiter: Arc::clone(&self.limiter),
+            registration_ttl: self.registration_ttl,
         }
     }
 }
@@ -53,7 +57,14 @@ impl<S: AuthStore> AuthService<S> {
             store: Arc::new(store),
             tokens: Arc::new(Tokens::new(tokens)),
             limiter: Arc::new(LoginLimiter::default()),
+            registration_ttl: registration::REGISTRATION_TTL,
         }
+    }
+
+    /// How long a registration's confirmation link works (24 hours unless changed).
+    pub fn with_registration_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.registration_ttl = ttl;
+        self
     }
 
     pub fn with_login_limit(mut self, limit: LoginLimit) -> Self {
@@ -283,6 +294,20 @@ impl<S: AuthStore> Auth for AuthService<S> {
         }
         let users = self.store.users_by_ids(&ids, &request.numbers).await;
         Ok(Response::new(user_list(users.map_err(AuthError::from)?)))
+    }
+
+    async fn start_registration(
+        &self,
+        request: Request<proto::StartRegistrationRequest>,
+    ) -> Result<Response<proto::PendingRegistration>, Status> {
+        Ok(Response::new(self.start(request.into_inner()).await?))
+    }
+
+    async fn confirm_registration(
+        &self,
+        request: Request<proto::ConfirmRegistrationRequest>,
+    ) -> Result<Response<proto::User>, Status> {
+        Ok(Response::new(self.confirm(request.into_inner()).await?))
     }
 
     async fn search_users(

@@ -6,8 +6,8 @@ use std::future::Future;
 use uuid::Uuid;
 
 use crate::model::{
-    Credentials, Identity, NewRefreshToken, NewSession, NewUser, Platform, RefreshUse,
-    RevokedSession, Session, User, UserChanges, UserKey,
+    Credentials, Identity, NewRefreshToken, NewSession, NewUser, PendingRegistration, Platform,
+    RefreshUse, RevokedSession, Session, User, UserChanges, UserKey,
 };
 
 /// What a store can fail with. Uniqueness conflicts are domain answers; anything else is the
@@ -111,6 +111,21 @@ pub trait AuthStore: Send + Sync + 'static {
         &self,
         token_hash: &str,
     ) -> impl Future<Output = Result<Option<Identity>, StoreError>> + Send;
+
+    /// Stores a registration waiting for its email's confirmation, replacing any earlier one of
+    /// the same folded email (whose token then confirms nothing). `EmailTaken` when a user who
+    /// is not deleted has that email.
+    fn put_pending_registration(
+        &self,
+        registration: PendingRegistration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes (removes and returns) the pending registration whose token hash this is, so a
+    /// token confirms at most once; `None` when there is none. Expiry is the caller's to check.
+    fn take_pending_registration(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<PendingRegistration>, StoreError>> + Send;
 
     /// Revokes a live session of `user_id` and returns its connection id; `None` when there is
     /// no such live session.

@@ -44,6 +44,16 @@ pub struct Config {
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// SMTP server of the web app's confirmation mail: `smtp://host:port`,
+    /// `smtps://user:pass@host`. Without it each mail is an `.eml` file in `--mail-dir`.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of the confirmation mail.
+    #[arg(long, env = "MAIL_FROM", default_value = crate::mail::DEFAULT_FROM)]
+    pub mail_from: String,
+    /// Where mail is written as `.eml` files when no SMTP server is configured.
+    #[arg(long, env = "MAIL_DIR", default_value = "./mail")]
+    pub mail_dir: std::path::PathBuf,
 }
 
 impl Config {
@@ -59,10 +69,21 @@ impl Config {
     pub fn websocket_base(&self) -> String {
         websocket_base(self.public_url.as_deref(), self.listen)
     }
+
+    /// Where outgoing mail goes: `--smtp-url`, else files in `--mail-dir`.
+    pub fn mailer(&self) -> anyhow::Result<crate::mail::Mailer> {
+        crate::mail::Mailer::new(
+            self.smtp_url.as_deref(),
+            &self.mail_from,
+            self.mail_dir.clone(),
+        )
+    }
 }
 
-pub fn websocket_base(public_url: Option<&str>, listen: SocketAddr) -> String {
-    let base = match public_url {
+/// The base URL clients reach the server at, without a trailing slash: the public URL, else
+/// `http://` and the listen address (127.0.0.1 for an unspecified one).
+pub fn public_base(public_url: Option<&str>, listen: SocketAddr) -> String {
+    match public_url {
         Some(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
         _ => {
             let host = if listen.ip().is_unspecified() {
@@ -72,7 +93,11 @@ pub fn websocket_base(public_url: Option<&str>, listen: SocketAddr) -> String {
             };
             format!("http://{host}:{}", listen.port())
         }
-    };
+    }
+}
+
+pub fn websocket_base(public_url: Option<&str>, listen: SocketAddr) -> String {
+    let base = public_base(public_url, listen);
     if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")
     } else if let Some(rest) = base.strip_prefix("http://") {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fanout;
 pub mod hub;
 pub mod json;
+pub mod mail;
 pub mod messenger;
 pub mod native;
 pub mod openapi;
@@ -159,6 +160,8 @@ pub async fn run(
         node_id: config.node_id(),
         websocket_base: config.websocket_base(),
         allowed_origins: config.allowed_origins.clone(),
+        public_base: config::public_base(config.public_url.as_deref(), config.listen),
+        mailer: config.mailer()?,
     };
     tracing::info!(node_id = %options.node_id, "gateway replica starting");
     serve(listener, services, Arc::new(bus), options, shutdown).await

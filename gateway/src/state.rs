@@ -17,6 +17,10 @@ pub struct GatewayOptions {
     pub websocket_base: String,
     /// Origins allowed to open WebSockets from a browser; empty allows any.
     pub allowed_origins: Vec<String>,
+    /// Base of the links handed out by mail, e.g. `http://127.0.0.1:3000`.
+    pub public_base: String,
+    /// Where the web app's confirmation mail goes.
+    pub mailer: crate::mail::Mailer,
 }
 
 #[derive(Clone)]

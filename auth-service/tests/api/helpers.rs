@@ -99,6 +99,15 @@ pub async fn spawn_auth(backend: Backend) -> TestAuth {
 /// file in a directory of its own. Panics when Postgres is unreachable: a test that cannot
 /// reach its database fails, it does not skip.
 pub async fn spawn_auth_with(backend: Backend, limit: LoginLimit) -> TestAuth {
+    spawn_auth_configured(backend, limit, None).await
+}
+
+/// As [`spawn_auth_with`], with confirmation links that work for `registration_ttl`.
+pub async fn spawn_auth_configured(
+    backend: Backend,
+    limit: LoginLimit,
+    registration_ttl: Option<Duration>,
+) -> TestAuth {
     match backend {
         Backend::Postgres => {
             let url = create_test_database(&test_admin_url())
@@ -107,7 +116,7 @@ pub async fn spawn_auth_with(backend: Backend, limit: LoginLimit) -> TestAuth {
             let store = PgAuthStore::connect(&url, 4)
                 .await
                 .expect("cannot open the Postgres auth store");
-            serve(store, limit, None).await
+            serve(store, limit, registration_ttl, None).await
         }
         Backend::Sqlite => {
             let name = format!("auth-api-test-{}", uuid::Uuid::new_v4().simple());
@@ -115,13 +124,21 @@ pub async fn spawn_auth_with(backend: Backend, limit: LoginLimit) -> TestAuth {
             let store = SqliteAuthStore::open(&dir.0.join("auth.db"))
                 .await
                 .expect("cannot open the SQLite auth store");
-            serve(store, limit, Some(dir)).await
+            serve(store, limit, registration_ttl, Some(dir)).await
         }
     }
 }
 
-async fn serve<S: AuthStore>(store: S, limit: LoginLimit, data: Option<DataDir>) -> TestAuth {
-    let service = AuthService::new(store, token_settings()).with_login_limit(limit);
+async fn serve<S: AuthStore>(
+    store: S,
+    limit: LoginLimit,
+    registration_ttl: Option<Duration>,
+    data: Option<DataDir>,
+) -> TestAuth {
+    let mut service = AuthService::new(store, token_settings()).with_login_limit(limit);
+    if let Some(ttl) = registration_ttl {
+        service = service.with_registration_ttl(ttl);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("cannot bind a port");

@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod login;
 mod migrations;
+mod pending;
 mod platform_command;
 mod register;
 mod sessions;

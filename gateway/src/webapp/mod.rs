@@ -13,6 +13,7 @@ mod input;
 mod messages;
 mod notifications;
 mod profile;
+mod register;
 pub mod render;
 mod rooms;
 mod socket;
@@ -30,6 +31,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(socket::upgrade))
         .routes(routes!(account::login))
         .routes(routes!(account::logout))
+        .routes(routes!(register::register))
+        .routes(routes!(register::confirm_registration))
         .routes(routes!(users::list_users))
         .routes(routes!(profile::profile, profile::update_profile))
         .routes(routes!(

@@ -77,6 +77,15 @@ fn token_settings() -> TokenSettings {
 }
 
 pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
+    spawn_stack_mailing(backend, replicas, None).await
+}
+
+/// A stack whose gateways send mail through `smtp_url`; without one, into `.eml` files.
+pub async fn spawn_stack_mailing(
+    backend: Backend,
+    replicas: usize,
+    smtp_url: Option<&str>,
+) -> Stack {
     let mut shutdown = Vec::new();
     let (auth_listener, auth_address) = bind().await;
     let (chat_listener, chat_address) = bind().await;
@@ -182,6 +191,14 @@ pub async fn spawn_stack(backend: Backend, replicas: usize) -> Stack {
             node_id: format!("gateway-{replica}"),
             websocket_base: format!("ws://{address}"),
             allowed_origins: Vec::new(),
+            public_base: format!("http://{address}"),
+            mailer: gateway::mail::Mailer::new(
+                smtp_url,
+                "Tests <tests@chat.example>",
+                std::env::temp_dir()
+                    .join(format!("gateway-test-mail-{}", prefix.replace(':', "-"))),
+            )
+            .expect("mailer"),
         };
         tokio::spawn(gateway::serve(
             listener,

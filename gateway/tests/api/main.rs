@@ -55,4 +55,5 @@ mod webapp_client;
 mod webapp_groups;
 mod webapp_native;
 mod webapp_notifications;
+mod webapp_register;
 mod webapp_rooms;

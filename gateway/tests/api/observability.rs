@@ -94,6 +94,8 @@ async fn readiness_fails_while_the_services_are_unreachable() {
         node_id: "lonely".into(),
         websocket_base: format!("ws://{address}"),
         allowed_origins: Vec::new(),
+        public_base: format!("http://{address}"),
+        mailer: gateway::mail::Mailer::files(std::env::temp_dir().join("gateway-test-mail")),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(gateway::serve(

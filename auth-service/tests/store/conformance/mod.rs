@@ -3,6 +3,7 @@
 mod changes;
 mod lookup;
 mod platforms;
+mod registrations;
 mod sessions;
 mod users;
 
@@ -12,6 +13,7 @@ use uuid::Uuid;
 pub use changes::*;
 pub use lookup::*;
 pub use platforms::*;
+pub use registrations::*;
 pub use sessions::*;
 pub use users::*;
 
@@ -39,6 +41,8 @@ crate::backends::conformance_tests!(
     platform_users_are_found_by_external_id_once_each,
     a_refresh_token_is_spent_once_and_its_reuse_revokes_the_family,
     the_newest_key_of_a_user_is_theirs_and_older_keys_stay,
+    a_pending_registration_is_taken_once_and_replaced_by_registering_again,
+    a_pending_registration_of_a_users_email_is_refused,
 );
 
 /// A user to insert, folded as the service folds; the password hash names the user.
