@@ -3,7 +3,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use chat_proto::auth::VerifyTokenRequest;
+use chat_proto::auth::{CreateSessionRequest, LoginRequest, LoginResponse, VerifyTokenRequest};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -27,6 +27,42 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Logs in with an email (anything with an `@`) or a username, opening a session of
+/// `platform`. Wrong credentials answer the status auth-service gives (`wrong_credentials`, or
+/// `user_not_found`); the dialects word both as one.
+pub async fn login_by_email_or_name(
+    state: &AppState,
+    email_or_name: String,
+    password: String,
+    platform: &str,
+) -> Result<LoginResponse, tonic::Status> {
+    let (username, email) = if email_or_name.contains('@') {
+        (String::new(), email_or_name)
+    } else {
+        (email_or_name, String::new())
+    };
+    let login = state
+        .services
+        .auth
+        .clone()
+        .login(LoginRequest {
+            username,
+            email,
+            password,
+            session: Some(CreateSessionRequest {
+                platform: platform.to_owned(),
+                ..CreateSessionRequest::default()
+            }),
+        })
+        .await?;
+    Ok(login.into_inner())
+}
+
+/// Whether an error code of a login means the credentials were wrong.
+pub fn is_wrong_credentials(code: &str) -> bool {
+    code == "user_not_found" || code == "wrong_credentials"
 }
 
 pub async fn verify(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {

@@ -5,9 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chat_proto::auth::{
-    CreateSessionRequest, LoginRequest, RegisterRequest, RevokeSessionRequest, User,
-};
+use chat_proto::auth::{RegisterRequest, RevokeSessionRequest, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -155,36 +153,21 @@ pub async fn login(
     State(state): State<AppState>,
     Body(credentials): Body<Credentials>,
 ) -> Result<Json<LoginJson>, HttpError> {
-    let (username, email) = if credentials.email.contains('@') {
-        (String::new(), credentials.email)
-    } else {
-        (credentials.email, String::new())
-    };
-    let login = state
-        .services
-        .auth
-        .clone()
-        .login(LoginRequest {
-            username,
-            email,
-            password: credentials.password,
-            session: Some(CreateSessionRequest {
-                platform: PLATFORM.to_owned(),
-                ..CreateSessionRequest::default()
-            }),
-        })
-        .await
-        .map_err(|status| match HttpError::from(status) {
-            refused if refused.code == "user_not_found" || refused.code == "wrong_credentials" => {
-                HttpError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "wrong_credentials",
-                    "Wrong email or password",
-                )
-            }
-            other => other,
-        })?
-        .into_inner();
+    let login = crate::auth::login_by_email_or_name(
+        &state,
+        credentials.email,
+        credentials.password,
+        PLATFORM,
+    )
+    .await
+    .map_err(|status| match HttpError::from(status) {
+        refused if crate::auth::is_wrong_credentials(&refused.code) => HttpError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong_credentials",
+            "Wrong email or password",
+        ),
+        other => other,
+    })?;
     let user = login.user.unwrap_or_default();
     Ok(Json(LoginJson {
         token: login.access_token,

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chat_proto::auth::{CreateSessionRequest, LoginRequest, RevokeSessionRequest};
+use chat_proto::auth::RevokeSessionRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -65,36 +65,21 @@ pub async fn login(
     State(state): State<AppState>,
     Data(credentials): Data<Credentials>,
 ) -> Result<Json<Token>, WebappError> {
-    let (username, email) = if credentials.email.contains('@') {
-        (String::new(), credentials.email)
-    } else {
-        (credentials.email, String::new())
-    };
-    let login = state
-        .services
-        .auth
-        .clone()
-        .login(LoginRequest {
-            username,
-            email,
-            password: credentials.password,
-            session: Some(CreateSessionRequest {
-                platform: PLATFORM.to_owned(),
-                ..CreateSessionRequest::default()
-            }),
-        })
-        .await
-        .map_err(|status| match WebappError::from(status) {
-            refused if refused.code == "user_not_found" || refused.code == "wrong_credentials" => {
-                WebappError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "wrong_credentials",
-                    "wrong email or password",
-                )
-            }
-            other => other,
-        })?
-        .into_inner();
+    let login = crate::auth::login_by_email_or_name(
+        &state,
+        credentials.email,
+        credentials.password,
+        PLATFORM,
+    )
+    .await
+    .map_err(|status| match WebappError::from(status) {
+        refused if crate::auth::is_wrong_credentials(&refused.code) => WebappError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong_credentials",
+            "wrong email or password",
+        ),
+        other => other,
+    })?;
     Ok(Json(Token {
         token: login.access_token,
         user_id: login.user.map(|user| user.number).unwrap_or_default(),
