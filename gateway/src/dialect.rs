@@ -85,7 +85,8 @@ impl<'a> Rendered<'a> {
                 .webapp
                 .get_or_insert_with(|| crate::webapp::render::event(self.delivery))
                 .clone(),
-            Dialect::PlatformPoll => Some(Utf8Bytes::from_static("")),
+            // A long poll reads from the log once woken: it is sent no frames (see Hub).
+            Dialect::PlatformPoll => None,
         }
     }
 }

@@ -242,7 +242,10 @@ impl Hub {
                         if position > 0 && !connection.takes(position) {
                             continue;
                         }
-                        if let Some(frame) = rendered.for_connection(connection) {
+                        if connection.dialect == Dialect::PlatformPoll {
+                            // Woken, not written to: it reads what arrived from the log.
+                            connection.waiting.notify_one();
+                        } else if let Some(frame) = rendered.for_connection(connection) {
                             connection.push(position, frame);
                             delivered += 1;
                         }
