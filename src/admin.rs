@@ -40,7 +40,7 @@ pub const ADMIN_FILE: &str = "admin.json";
 
 /// How long a command waits for a service to answer.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// Messages per export page.
+/// Messages per export page unless `--page-size` says otherwise.
 const EXPORT_PAGE: u32 = 500;
 
 /// Where the services are and how to talk to them.
@@ -81,6 +81,10 @@ pub enum AdminCommand {
     Export {
         /// The conversation: its UUID or its number.
         conversation: String,
+        /// Messages read per page (at most 1000).
+        #[arg(long, default_value_t = EXPORT_PAGE,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        page_size: u32,
     },
     /// Counts: users, conversations, messages, and online sessions per gateway node.
     Stats,
@@ -785,7 +789,10 @@ async fn execute(clients: &Clients, args: &AdminArgs, out: &mut impl Write) -> a
                 }
             }
         }
-        AdminCommand::Export { conversation } => export(clients, conversation, out).await?,
+        AdminCommand::Export {
+            conversation,
+            page_size,
+        } => export(clients, conversation, *page_size, out).await?,
         AdminCommand::Stats => {
             let users = clients
                 .auth
@@ -863,7 +870,12 @@ async fn close_sockets(
 }
 
 /// Prints every message of `conversation` a line each, a page at a time.
-async fn export(clients: &Clients, conversation: &str, out: &mut impl Write) -> anyhow::Result<()> {
+async fn export(
+    clients: &Clients,
+    conversation: &str,
+    page_size: u32,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let mut request = match conversation.parse::<i64>() {
         Ok(number) if number > 0 => ExportMessagesRequest {
             number,
@@ -874,7 +886,7 @@ async fn export(clients: &Clients, conversation: &str, out: &mut impl Write) -> 
             ..ExportMessagesRequest::default()
         },
     };
-    request.limit = EXPORT_PAGE;
+    request.limit = page_size;
     let mut usernames: HashMap<String, Option<String>> = HashMap::new();
     loop {
         let page = match clients.chat.clone().export_messages(request.clone()).await {

@@ -419,6 +419,13 @@ async fn every_command(cli: &Cli, bases: &[String]) {
         assert!(line["time"].as_str().unwrap().ends_with('Z'));
     }
     assert_eq!(cli.run(&["export", &number]).await.ok(), exported);
+    let paged = cli
+        .run(&["export", &group_id, "--page-size", "2"])
+        .await
+        .ok();
+    assert_eq!(paged, exported, "two pages make the same export");
+    let usage = cli.run(&["export", &group_id, "--page-size", "0"]).await;
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
     cli.run(&["export", &uuid::Uuid::new_v4().to_string()])
         .await
         .fails_with("no conversation");
