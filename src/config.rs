@@ -28,6 +28,8 @@ pub struct Options {
     /// Sender of the confirmation mail.
     #[arg(long, env = "MAIL_FROM", default_value = gateway::mail::DEFAULT_FROM)]
     pub mail_from: String,
+    #[command(flatten)]
+    pub connections: gateway::connections::ConnectionLimits,
     /// Postgres URL: keep users, conversations and messages in Postgres instead of SQLite.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,

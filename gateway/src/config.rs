@@ -54,6 +54,8 @@ pub struct Config {
     /// Where mail is written as `.eml` files when no SMTP server is configured.
     #[arg(long, env = "MAIL_DIR", default_value = "./mail")]
     pub mail_dir: std::path::PathBuf,
+    #[command(flatten)]
+    pub connections: crate::connections::ConnectionLimits,
 }
 
 impl Config {

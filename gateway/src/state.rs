@@ -21,6 +21,8 @@ pub struct GatewayOptions {
     pub public_base: String,
     /// Where the web app's confirmation mail goes.
     pub mailer: crate::mail::Mailer,
+    /// Timeouts and the per-address cap connections are served under.
+    pub connections: crate::connections::ConnectionLimits,
 }
 
 #[derive(Clone)]

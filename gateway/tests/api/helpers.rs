@@ -199,6 +199,7 @@ pub async fn spawn_stack_mailing(
                     .join(format!("gateway-test-mail-{}", prefix.replace(':', "-"))),
             )
             .expect("mailer"),
+            connections: Default::default(),
         };
         tokio::spawn(gateway::serve(
             listener,
