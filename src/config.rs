@@ -14,7 +14,7 @@ pub struct Options {
     #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
     /// Where the SQLite files (and the generated JWT secret) live.
-    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// Base URL clients reach the server at; `messaging_url` is built from it. Defaults to the
     /// listen address.
@@ -31,7 +31,7 @@ pub struct Options {
     #[command(flatten)]
     pub connections: gateway::connections::ConnectionLimits,
     /// Postgres URL: keep users, conversations and messages in Postgres instead of SQLite.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Redis URL: keep presence and relay events through Redis instead of memory.
     #[arg(long, env = "REDIS_URL")]
@@ -68,4 +68,8 @@ pub enum Command {
     /// Platforms of the platform-backend API (seed 002) and their API keys.
     #[command(subcommand)]
     Platform(auth_service::platform_admin::PlatformCommand),
+    /// The operator's commands on users, sessions and conversations, through the admin RPCs of
+    /// the running server (found in `--data-dir`) or of a services deployment (`--auth-url`,
+    /// `--chat-url`, `--admin-token`). See docs/operations.md.
+    Admin(crate::admin::AdminArgs),
 }

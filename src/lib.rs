@@ -2,6 +2,7 @@
 //! auth, chat and presence over gRPC on loopback, and the gateway in front — on SQLite and
 //! in-memory presence and events, or on Postgres and Redis when their URLs are given.
 
+pub mod admin;
 pub mod config;
 mod secret;
 
@@ -24,7 +25,10 @@ pub use config::{Command, Options};
 /// Runs an operator's command on the storage `options` name: the SQLite file in the data
 /// directory, or Postgres at `--database-url`.
 pub async fn command(options: &Options, command: Command) -> anyhow::Result<()> {
-    let Command::Platform(command) = command;
+    let command = match command {
+        Command::Platform(command) => command,
+        Command::Admin(args) => return admin::run(options, args).await,
+    };
     match &options.database_url {
         Some(url) => {
             let store = PgAuthStore::connect(url, 1).await?;
@@ -45,11 +49,11 @@ const SERVICES_GRACE: Duration = Duration::from_secs(5);
 
 type Stopped = watch::Receiver<bool>;
 
-async fn when_stopped(mut stopped: Stopped) {
+pub(crate) async fn when_stopped(mut stopped: Stopped) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
-async fn loopback() -> anyhow::Result<(TcpListener, String)> {
+pub(crate) async fn loopback() -> anyhow::Result<(TcpListener, String)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     Ok((listener, url))
@@ -69,14 +73,10 @@ pub async fn run(
     let mut tasks = JoinSet::new();
 
     let secret = secret::load_or_create(options.jwt_secret.as_deref(), &data_dir)?;
-    let tokens = TokenSettings {
-        secret,
-        key_id: "local".into(),
-        previous_keys: Vec::new(),
-        issuer: "chat-backend".into(),
-        audience: "chat-clients".into(),
-        ttl: Duration::from_secs(options.access_token_ttl_secs),
-    };
+    let tokens = token_settings(secret, &options);
+    // A new operator's token each start; `chat-backend admin` finds it, with the services'
+    // URLs, in the data directory (readable by the owner only) while the server runs.
+    let admin_token = random_hex(32);
     let (auth_listener, auth_url) = loopback().await?;
     let (chat_listener, chat_url) = loopback().await?;
     let (presence_listener, presence_url) = loopback().await?;
@@ -109,19 +109,56 @@ pub async fn run(
     let storage = match &options.database_url {
         Some(url) => {
             let auth = PgAuthStore::connect(url, 10).await?;
-            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
+            spawn_auth(
+                &mut tasks,
+                auth_listener,
+                auth,
+                tokens,
+                &admin_token,
+                &stopped,
+            );
             let chat = PgChatStore::connect(url, 20).await?;
-            spawn_chat(&mut tasks, chat_listener, chat, publisher.clone(), &stopped);
+            spawn_chat(
+                &mut tasks,
+                chat_listener,
+                chat,
+                publisher.clone(),
+                &admin_token,
+                &stopped,
+            );
             format!("Postgres at {}", service_runtime::postgres::redact(url))
         }
         None => {
             let auth = SqliteAuthStore::open(&data_dir.join("auth.sqlite3")).await?;
-            spawn_auth(&mut tasks, auth_listener, auth, tokens, &stopped);
+            spawn_auth(
+                &mut tasks,
+                auth_listener,
+                auth,
+                tokens,
+                &admin_token,
+                &stopped,
+            );
             let chat = SqliteChatStore::open(&data_dir.join("chat.sqlite3")).await?;
-            spawn_chat(&mut tasks, chat_listener, chat, publisher.clone(), &stopped);
+            spawn_chat(
+                &mut tasks,
+                chat_listener,
+                chat,
+                publisher.clone(),
+                &admin_token,
+                &stopped,
+            );
             format!("SQLite in {}", data_dir.display())
         }
     };
+    let admin_file = admin::write_admin_file(
+        &data_dir,
+        &admin::AdminFile {
+            auth_url: auth_url.clone(),
+            chat_url: chat_url.clone(),
+            admin_token: admin_token.clone(),
+            pid: std::process::id(),
+        },
+    )?;
     let address: SocketAddr = listener.local_addr()?;
     let gateway_options = GatewayOptions {
         node_id,
@@ -144,6 +181,9 @@ pub async fn run(
         "chat-backend is serving"
     );
     let served = gateway::serve(listener, services, bus, gateway_options, shutdown).await;
+    if let Err(error) = std::fs::remove_file(&admin_file) {
+        tracing::warn!(%error, file = %admin_file.display(), "cannot remove the admin file");
+    }
     let _ = stop.send(true);
     let stopping = async {
         while let Some(result) = tasks.join_next().await {
@@ -163,9 +203,26 @@ pub async fn run(
 }
 
 fn random_node_id() -> String {
-    let mut bytes = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    format!("node-{}", hex::encode(bytes))
+    format!("node-{}", random_hex(8))
+}
+
+/// `bytes` random bytes, hex-encoded.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut buffer);
+    hex::encode(buffer)
+}
+
+/// How the single process's auth-service signs access tokens.
+pub(crate) fn token_settings(secret: Vec<u8>, options: &Options) -> TokenSettings {
+    TokenSettings {
+        secret,
+        key_id: "local".into(),
+        previous_keys: Vec::new(),
+        issuer: "chat-backend".into(),
+        audience: "chat-clients".into(),
+        ttl: Duration::from_secs(options.access_token_ttl_secs),
+    }
 }
 
 fn spawn_auth<S: AuthStore>(
@@ -173,14 +230,14 @@ fn spawn_auth<S: AuthStore>(
     listener: TcpListener,
     store: S,
     tokens: TokenSettings,
+    admin_token: &str,
     stopped: &Stopped,
 ) {
     let service = AuthService::new(store, tokens);
-    tasks.spawn(auth_service::serve(
-        listener,
-        service,
-        when_stopped(stopped.clone()),
-    ));
+    let (admin_token, stopped) = (admin_token.to_owned(), when_stopped(stopped.clone()));
+    tasks.spawn(async move {
+        auth_service::serve_with_admin(listener, service, Some(&admin_token), stopped).await
+    });
 }
 
 fn spawn_chat<S: ChatStore>(
@@ -188,14 +245,14 @@ fn spawn_chat<S: ChatStore>(
     listener: TcpListener,
     store: S,
     publisher: Publisher,
+    admin_token: &str,
     stopped: &Stopped,
 ) {
-    tasks.spawn(chat_service::serve(
-        listener,
-        store,
-        Some(publisher),
-        when_stopped(stopped.clone()),
-    ));
+    let (admin_token, stopped) = (admin_token.to_owned(), when_stopped(stopped.clone()));
+    tasks.spawn(async move {
+        let admin_token = Some(admin_token.as_str());
+        chat_service::serve_with_admin(listener, store, Some(publisher), admin_token, stopped).await
+    });
 }
 
 fn spawn_presence<S: PresenceStore>(

@@ -10,7 +10,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() -> anyhow::Result<()> {
     let mut options = chat_backend::Options::parse();
     if let Some(command) = options.command.take() {
-        return chat_backend::command(&options, command).await;
+        if let Err(error) = chat_backend::command(&options, command).await {
+            eprintln!("error: {error:#}");
+            std::process::exit(1);
+        }
+        return Ok(());
     }
     service_runtime::telemetry::init(options.log_format == "json");
     let listener = service_runtime::listener::bind(options.listen)?;

@@ -63,6 +63,16 @@ pub struct Config {
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 3600)]
     pub access_token_ttl_secs: u64,
 
+    /// The operator's secret: `admin.v1.AuthAdmin` answers only calls bearing it
+    /// (`chat-backend admin --admin-token`), at least 16 bytes. Unset: the admin RPCs are off.
+    #[arg(
+        long,
+        env = "ADMIN_TOKEN",
+        hide_env_values = true,
+        value_parser = service_runtime::grpc::AdminTokenParser
+    )]
+    pub admin_token: Option<service_runtime::grpc::AdminToken>,
+
     /// Where to serve Prometheus metrics at `/metrics`, e.g. `0.0.0.0:9090`; off when unset.
     #[arg(long = "metrics-listen", env = "METRICS_ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,

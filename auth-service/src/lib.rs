@@ -19,7 +19,9 @@ mod validate;
 use std::future::Future;
 
 use anyhow::Context;
+use chat_proto::admin::auth_admin_server::AuthAdminServer;
 use chat_proto::auth::auth_server::AuthServer;
+use service_runtime::grpc::AdminGuard;
 use tokio::net::TcpListener;
 
 pub use config::{Config, JwtSecret, LogFormat, MIN_SECRET_BYTES};
@@ -31,7 +33,7 @@ pub use model::{
     platform_user_key, split_platform_user_key,
 };
 pub use postgres::PgAuthStore;
-pub use service::AuthService;
+pub use service::{AuthAdminService, AuthService};
 pub use sqlite::SqliteAuthStore;
 pub use store::{AuthStore, StoreError, contains_pattern};
 pub use token::{AccessToken, TokenSettings, Tokens};
@@ -64,7 +66,16 @@ pub async fn run(
     .context("cannot open the auth store")?;
     let service = AuthService::new(store, config.token_settings());
     service_runtime::metrics::listen(config.metrics_listen).await?;
-    serve(listener, service, shutdown).await
+    serve_with_admin(
+        listener,
+        service,
+        config
+            .admin_token
+            .as_ref()
+            .map(service_runtime::grpc::AdminToken::as_str),
+        shutdown,
+    )
+    .await
 }
 
 /// Serves `service` and the health service on `listener` until `shutdown` resolves, then reports
@@ -75,5 +86,21 @@ pub async fn serve<S: AuthStore>(
     service: AuthService<S>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    service_runtime::grpc::serve(listener, AuthServer::new(service), shutdown).await
+    serve_with_admin(listener, service, None, shutdown).await
+}
+
+/// [`serve`], with `admin.v1.AuthAdmin` beside it answering the calls that carry
+/// `admin_token`; without a token it refuses every admin call.
+pub async fn serve_with_admin<S: AuthStore>(
+    listener: TcpListener,
+    service: AuthService<S>,
+    admin_token: Option<&str>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let admin = AuthAdminServer::with_interceptor(
+        AuthAdminService::new(service.clone()),
+        AdminGuard::new(admin_token),
+    );
+    service_runtime::grpc::serve_with(listener, AuthServer::new(service), Some(admin), shutdown)
+        .await
 }

@@ -242,6 +242,24 @@ impl AuthStore for PgAuthStore {
         .map_err(store_error)
     }
 
+    async fn live_sessions(&self, user_id: Uuid) -> Result<Vec<Session>, StoreError> {
+        sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL \
+             ORDER BY created_at, id"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn count_users(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE deleted_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
     async fn insert_platform(
         &self,
         id: Uuid,

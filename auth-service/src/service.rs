@@ -1,9 +1,11 @@
 //! `AuthService`: the `auth.v1.Auth` gRPC service over any [`AuthStore`].
 
 mod accounts;
+mod admin;
 mod keys;
 mod platforms;
 
+pub use admin::AuthAdminService;
 pub use platforms::random_token;
 mod registration;
 

@@ -276,6 +276,25 @@ impl AuthStore for SqliteAuthStore {
         Ok(connection_id.map(Hyphenated::into_uuid))
     }
 
+    async fn live_sessions(&self, user_id: Uuid) -> Result<Vec<Session>, StoreError> {
+        let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL \
+             ORDER BY created_at, id"
+        ))
+        .bind(user_id.hyphenated())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn count_users(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE deleted_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
     async fn insert_platform(
         &self,
         id: Uuid,

@@ -135,6 +135,15 @@ pub trait AuthStore: Send + Sync + 'static {
         session_id: Uuid,
     ) -> impl Future<Output = Result<Option<Uuid>, StoreError>> + Send;
 
+    /// The live (not revoked) sessions of a user, oldest first.
+    fn live_sessions(
+        &self,
+        user_id: Uuid,
+    ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+
+    /// How many users are not deleted.
+    fn count_users(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
     /// Stores a platform with the hash (SHA-256, hex) of its API key; `PlatformNameTaken` when
     /// the name is in use (revoked platforms keep theirs).
     fn insert_platform(

@@ -28,6 +28,15 @@ pub struct Config {
     /// Size of the Postgres connection pool.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 20)]
     pub database_max_connections: u32,
+    /// The operator's secret: `admin.v1.ChatAdmin` answers only calls bearing it
+    /// (`chat-backend admin --admin-token`), at least 16 bytes. Unset: the admin RPCs are off.
+    #[arg(
+        long,
+        env = "ADMIN_TOKEN",
+        hide_env_values = true,
+        value_parser = service_runtime::grpc::AdminTokenParser
+    )]
+    pub admin_token: Option<service_runtime::grpc::AdminToken>,
     /// Where to serve Prometheus metrics at `/metrics`, e.g. `0.0.0.0:9090`; off when unset.
     #[arg(long = "metrics-listen", env = "METRICS_ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,

@@ -1,6 +1,7 @@
 //! chat-service: groups, direct and bot conversations, messages, receipts and catch-up, served
 //! over gRPC from Postgres, SQLite (single-process mode) or any other [`store::ChatStore`].
 
+pub mod admin;
 pub mod batch;
 pub mod config;
 pub mod error;
@@ -17,7 +18,9 @@ pub mod store;
 use std::future::Future;
 use std::sync::Arc;
 
+use chat_proto::admin::chat_admin_server::ChatAdminServer;
 use chat_proto::chat::chat_server::ChatServer;
+use service_runtime::grpc::AdminGuard;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -37,12 +40,47 @@ pub async fn serve<S: ChatStore>(
     publisher: Option<Publisher>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_admin(listener, store, publisher, None, shutdown).await
+}
+
+/// [`serve`], with `admin.v1.ChatAdmin` beside it answering the calls that carry
+/// `admin_token`; without a token it refuses every admin call.
+pub async fn serve_with_admin<S: ChatStore>(
+    listener: TcpListener,
+    store: S,
+    publisher: Option<Publisher>,
+    admin_token: Option<&str>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let written = Arc::new(Notify::new());
-    let relay = tokio::spawn(relay::run(store.clone(), publisher, written.clone()));
-    let service = ChatServer::new(ChatService::new(store, written));
-    let served = service_runtime::grpc::serve(listener, service, shutdown).await;
+    let relay = tokio::spawn(relay::run(
+        store.clone(),
+        publisher.clone(),
+        written.clone(),
+    ));
+    let served =
+        serve_without_relay(listener, store, publisher, written, admin_token, shutdown).await;
     relay.abort();
     served
+}
+
+/// The gRPC services alone, without the log relay: for a process that serves the store while
+/// another (the running server) relays its events, such as `chat-backend admin` on the data
+/// directory of a server that is not running. `written` is notified after every write.
+pub async fn serve_without_relay<S: ChatStore>(
+    listener: TcpListener,
+    store: S,
+    publisher: Option<Publisher>,
+    written: Arc<Notify>,
+    admin_token: Option<&str>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let admin = ChatAdminServer::with_interceptor(
+        admin::ChatAdminService::new(store.clone(), publisher),
+        AdminGuard::new(admin_token),
+    );
+    let service = ChatServer::new(ChatService::new(store, written));
+    service_runtime::grpc::serve_with(listener, service, Some(admin), shutdown).await
 }
 
 /// `--migrate-only`: brings the `chat` schema up to date and returns, serving nothing.
@@ -72,5 +110,9 @@ pub async fn run(
     let bus = service_runtime::bus::RedisBus::connect(&config.redis_url, &config.redis_key_prefix)
         .await?;
     let publisher = Publisher::new(Arc::new(bus), &config.presence_url)?;
-    serve(listener, store, Some(publisher), shutdown).await
+    let admin_token = config
+        .admin_token
+        .as_ref()
+        .map(service_runtime::grpc::AdminToken::as_str);
+    serve_with_admin(listener, store, Some(publisher), admin_token, shutdown).await
 }

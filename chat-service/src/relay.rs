@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chat_proto::admin::presence_admin_client::PresenceAdminClient;
 use chat_proto::chat::LogEntry;
 use chat_proto::events::bus_message::Kind;
 use chat_proto::events::{BusMessage, LogBatch};
@@ -44,6 +45,8 @@ const MAX_NODES: usize = 10_000;
 pub struct Publisher {
     pub bus: Arc<dyn EventBus>,
     pub presence: PresenceClient<Channel>,
+    /// The same presence-service, for the operator's counts.
+    pub presence_admin: PresenceAdminClient<Channel>,
 }
 
 impl Publisher {
@@ -54,9 +57,11 @@ impl Publisher {
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .tcp_nodelay(true);
+        let channel = endpoint.connect_lazy();
         Ok(Self {
             bus,
-            presence: PresenceClient::new(endpoint.connect_lazy()),
+            presence: PresenceClient::new(channel.clone()),
+            presence_admin: PresenceAdminClient::new(channel),
         })
     }
 

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use chat_proto::chat::{
-    Conversation, LatestMessageList, LogEntry, MembershipChange, MessagePage, Origin,
+    Conversation, LatestMessageList, LogEntry, MembershipChange, Message, MessagePage, Origin,
     ReceiptResponse, SendMessageResponse,
 };
 use chrono::{DateTime, Utc};
@@ -206,5 +206,19 @@ pub trait ChatStore: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Vec<Uuid>>> + Send;
 
     /// The relay's lease, if this replica may publish the log now (`None`: another does).
+    /// How many conversations and how many messages are stored (not deleted): the operator's
+    /// counts.
+    fn counts(&self) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
+
+    /// For the operator's export: the messages of `conversation` with a seq after `after_seq`,
+    /// ascending, at most `limit`, whoever its members are; `None` when there is no such
+    /// conversation (or it is deleted).
+    fn export_messages(
+        &self,
+        conversation: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Option<Vec<Message>>>> + Send;
+
     fn relay_lease(&self) -> impl Future<Output = StoreResult<Option<Self::Lease>>> + Send;
 }

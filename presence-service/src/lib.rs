@@ -12,6 +12,7 @@ mod validate;
 use std::future::Future;
 
 use anyhow::Context;
+use chat_proto::admin::presence_admin_server::PresenceAdminServer;
 use chat_proto::presence::presence_server::PresenceServer;
 use service_runtime::postgres::redact;
 use tokio::net::TcpListener;
@@ -20,7 +21,7 @@ pub use config::{Config, LogFormat};
 pub use error::{ERROR_CODE_KEY, PresenceError};
 pub use memory_store::MemoryPresence;
 pub use redis_store::RedisPresence;
-pub use service::PresenceService;
+pub use service::{PresenceAdminService, PresenceService};
 pub use store::{MEMBER_SEPARATOR, PresenceStore, StoreError, StoreResult, UserLocation};
 pub use validate::{MAX_BATCH, MAX_ID_LEN, MAX_TTL};
 
@@ -48,6 +49,13 @@ pub async fn serve<S: PresenceStore>(
     store: S,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let service = PresenceServer::new(PresenceService::new(store));
-    service_runtime::grpc::serve(listener, service, shutdown).await
+    let service = PresenceService::new(store);
+    let admin = PresenceAdminServer::new(PresenceAdminService::of(&service));
+    service_runtime::grpc::serve_with(
+        listener,
+        PresenceServer::new(service),
+        Some(admin),
+        shutdown,
+    )
+    .await
 }

@@ -1,6 +1,6 @@
 //! In-process presence for the single-process mode: the same semantics as Redis, in a mutex.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -106,6 +106,20 @@ impl PresenceStore for MemoryPresence {
             held.insert((node_id.to_owned(), session_id.clone()), expiry);
         }
         Ok(())
+    }
+
+    async fn online_by_node(&self) -> StoreResult<Vec<(String, u64)>> {
+        let now = Instant::now();
+        let state = self.lock(now);
+        let mut nodes: BTreeMap<String, u64> = BTreeMap::new();
+        for sessions in state.sessions.values() {
+            for ((node, _), expiry) in sessions {
+                if *expiry > now {
+                    *nodes.entry(node.clone()).or_default() += 1;
+                }
+            }
+        }
+        Ok(nodes.into_iter().collect())
     }
 
     async fn locate(&self, user_ids: &[String]) -> StoreResult<Vec<UserLocation>> {

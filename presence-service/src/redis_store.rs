@@ -149,6 +149,48 @@ impl PresenceStore for RedisPresence {
         self.run(&pipe).await
     }
 
+    async fn online_by_node(&self) -> StoreResult<Vec<(String, u64)>> {
+        // SCAN walks the keyspace a batch at a time without blocking Redis; a key may come
+        // twice, so keys are gathered before their members are read.
+        let pattern = format!("{}presence:*", glob_escape(&self.prefix));
+        let mut redis = self.redis.clone();
+        let mut keys = BTreeSet::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut redis)
+                .await?;
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let now = now_ms();
+        let mut nodes: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        let keys: Vec<String> = keys.into_iter().collect();
+        for chunk in keys.chunks(500) {
+            let mut pipe = redis::pipe();
+            for key in chunk {
+                live_members(&mut pipe, key, now);
+            }
+            let members: Vec<Vec<String>> = pipe.query_async(&mut redis).await?;
+            for member in members.iter().flatten() {
+                let node = match member.split_once(MEMBER_SEPARATOR) {
+                    Some((node_id, _)) => node_id,
+                    None => member.as_str(),
+                };
+                *nodes.entry(node.to_owned()).or_default() += 1;
+            }
+        }
+        Ok(nodes.into_iter().collect())
+    }
+
     async fn locate(&self, user_ids: &[String]) -> StoreResult<Vec<UserLocation>> {
         let user_ids = distinct(user_ids);
         if user_ids.is_empty() {
@@ -206,4 +248,16 @@ impl PresenceStore for RedisPresence {
         users.sort_unstable();
         Ok(users)
     }
+}
+
+/// `text` with the glob characters of a `SCAN MATCH` pattern escaped.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }

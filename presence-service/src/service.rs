@@ -175,3 +175,40 @@ impl<S: PresenceStore> Presence for PresenceService<S> {
         reply(self.typing_users(request.into_inner()).await)
     }
 }
+
+/// `admin.v1.PresenceAdmin`: the operator's counts. Open like `Locate`: it tells how many, not
+/// who.
+pub struct PresenceAdminService<S> {
+    store: Arc<S>,
+}
+
+impl<S: PresenceStore> PresenceAdminService<S> {
+    /// The admin side of `service`, over the same store.
+    pub fn of(service: &PresenceService<S>) -> Self {
+        Self {
+            store: Arc::clone(&service.store),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl<S: PresenceStore> chat_proto::admin::presence_admin_server::PresenceAdmin
+    for PresenceAdminService<S>
+{
+    async fn online_by_node(
+        &self,
+        _request: Request<chat_proto::admin::OnlineByNodeRequest>,
+    ) -> Result<Response<chat_proto::admin::OnlineByNodeResponse>, Status> {
+        let online = self
+            .store
+            .online_by_node()
+            .await
+            .map_err(PresenceError::from)?
+            .into_iter()
+            .map(|(node_id, sessions)| chat_proto::admin::NodeSessions { node_id, sessions })
+            .collect();
+        Ok(Response::new(chat_proto::admin::OnlineByNodeResponse {
+            online,
+        }))
+    }
+}

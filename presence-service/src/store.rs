@@ -80,6 +80,10 @@ pub trait PresenceStore: Send + Sync + 'static {
         user_ids: &[String],
     ) -> impl Future<Output = StoreResult<Vec<UserLocation>>> + Send;
 
+    /// How many live sessions each node holds, by node id; nodes holding none are left out.
+    /// For the operator's counts: it reads every online user.
+    fn online_by_node(&self) -> impl Future<Output = StoreResult<Vec<(String, u64)>>> + Send;
+
     /// Starts (`typing`, expiring after `ttl`) or stops `user_id` typing in `conversation_id`.
     /// `ttl` is ignored when stopping.
     fn set_typing(

@@ -30,3 +30,10 @@ pub mod events {
     }
     pub use v1::*;
 }
+
+pub mod admin {
+    pub mod v1 {
+        tonic::include_proto!("admin.v1");
+    }
+    pub use v1::*;
+}

@@ -30,6 +30,25 @@ where
     S::Response: axum::response::IntoResponse,
     S::Future: Send + 'static,
 {
+    serve_with(listener, service, None::<S>, shutdown).await
+}
+
+/// [`serve`], with a second service beside the first when there is one: the operator's admin
+/// service (see [`AdminGuard`]).
+pub async fn serve_with<S, A>(
+    listener: TcpListener,
+    service: S,
+    admin: Option<A>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()>
+where
+    S: Service<Request<Body>, Error = Infallible> + NamedService + Clone + Send + Sync + 'static,
+    S::Response: axum::response::IntoResponse,
+    S::Future: Send + 'static,
+    A: Service<Request<Body>, Error = Infallible> + NamedService + Clone + Send + Sync + 'static,
+    A::Response: axum::response::IntoResponse,
+    A::Future: Send + 'static,
+{
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status(S::NAME, ServingStatus::Serving)
@@ -62,6 +81,7 @@ where
         .layer(crate::observe::ObserveLayer)
         .add_service(health_service)
         .add_service(service)
+        .add_optional_service(admin)
         .serve_with_incoming_shutdown(incoming, signal);
     let deadline = async {
         match drain_started.await {
@@ -77,4 +97,142 @@ where
         }
     }
     Ok(())
+}
+
+/// Lets through only the calls that carry `authorization: Bearer <token>` with the operator's
+/// admin token; without a token configured, every call is refused. Wraps the admin services
+/// (`admin.v1`) with `with_interceptor`.
+#[derive(Clone)]
+pub struct AdminGuard {
+    token: Option<std::sync::Arc<str>>,
+}
+
+/// The shortest admin token a service accepts.
+pub const MIN_ADMIN_TOKEN_BYTES: usize = 16;
+
+impl AdminGuard {
+    /// A guard for `token`; `None` (or an empty token) turns the admin service off.
+    pub fn new(token: Option<&str>) -> Self {
+        AdminGuard {
+            token: token.filter(|token| !token.is_empty()).map(Into::into),
+        }
+    }
+
+    /// Whether the bearer token of `metadata` is the admin token.
+    pub fn check(&self, metadata: &tonic::metadata::MetadataMap) -> Result<(), tonic::Status> {
+        let Some(token) = &self.token else {
+            return Err(tonic::Status::permission_denied(
+                "the admin RPCs are off: start the service with ADMIN_TOKEN (--admin-token)",
+            ));
+        };
+        let given = metadata
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .ok_or_else(|| tonic::Status::unauthenticated("an admin token is required"))?;
+        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            return Err(tonic::Status::unauthenticated("wrong admin token"));
+        }
+        Ok(())
+    }
+}
+
+/// Parses `--admin-token` / `ADMIN_TOKEN`: at least [`MIN_ADMIN_TOKEN_BYTES`], and an error
+/// that, unlike clap's default, never echoes the value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AdminTokenParser;
+
+/// The operator's admin token; never printed.
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(***)")
+    }
+}
+
+impl clap::builder::TypedValueParser for AdminTokenParser {
+    type Value = AdminToken;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<AdminToken, clap::Error> {
+        let refuse = |kind, message: String| {
+            clap::Error::raw(kind, format!("{message}\n")).with_cmd(command)
+        };
+        let token = value.to_str().ok_or_else(|| {
+            refuse(
+                clap::error::ErrorKind::InvalidUtf8,
+                "ADMIN_TOKEN must be UTF-8".into(),
+            )
+        })?;
+        if token.len() < MIN_ADMIN_TOKEN_BYTES {
+            return Err(refuse(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "ADMIN_TOKEN (--admin-token) is {} bytes long; it must be at least \
+                     {MIN_ADMIN_TOKEN_BYTES} bytes",
+                    token.len()
+                ),
+            ));
+        }
+        Ok(AdminToken(token.to_owned()))
+    }
+}
+
+impl tonic::service::Interceptor for AdminGuard {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        self.check(request.metadata())?;
+        Ok(request)
+    }
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdminGuard;
+    use tonic::metadata::MetadataMap;
+
+    fn bearer(token: &str) -> MetadataMap {
+        let mut metadata = MetadataMap::new();
+        metadata.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        metadata
+    }
+
+    #[test]
+    fn only_the_admin_token_passes() {
+        let guard = AdminGuard::new(Some("0123456789abcdef-secret"));
+        assert!(guard.check(&bearer("0123456789abcdef-secret")).is_ok());
+        let wrong = guard.check(&bearer("0123456789abcdef-secreT")).unwrap_err();
+        assert_eq!(wrong.code(), tonic::Code::Unauthenticated);
+        let missing = guard.check(&MetadataMap::new()).unwrap_err();
+        assert_eq!(missing.code(), tonic::Code::Unauthenticated);
+        let off = AdminGuard::new(None)
+            .check(&bearer("anything"))
+            .unwrap_err();
+        assert_eq!(off.code(), tonic::Code::PermissionDenied);
+        let empty = AdminGuard::new(Some("")).check(&bearer("")).unwrap_err();
+        assert_eq!(empty.code(), tonic::Code::PermissionDenied);
+    }
 }

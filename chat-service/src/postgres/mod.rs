@@ -1,5 +1,6 @@
 //! The Postgres backend of the chat store.
 
+mod admin;
 mod direct;
 mod groups;
 mod log;
@@ -185,6 +186,19 @@ impl ChatStore for PgChatStore {
 
     async fn delete_group(&self, actor: Uuid, conversation: Uuid) -> StoreResult<Vec<Uuid>> {
         groups::delete(&self.pool, actor, conversation).await
+    }
+
+    async fn counts(&self) -> StoreResult<(i64, i64)> {
+        admin::counts(&self.pool).await
+    }
+
+    async fn export_messages(
+        &self,
+        conversation: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Option<Vec<chat_proto::chat::Message>>> {
+        admin::export(&self.pool, conversation, after_seq, limit).await
     }
 
     async fn relay_lease(&self) -> StoreResult<Option<PgRelayLease>> {

@@ -7,6 +7,7 @@
 //! reads cannot change under it. Reads use a pool of their own and, in WAL mode, never wait for
 //! the writer.
 
+mod admin;
 mod direct;
 mod groups;
 mod log;
@@ -218,6 +219,19 @@ impl ChatStore for SqliteChatStore {
 
     async fn delete_group(&self, actor: Uuid, conversation: Uuid) -> StoreResult<Vec<Uuid>> {
         groups::delete(&self.writer, actor, conversation).await
+    }
+
+    async fn counts(&self) -> StoreResult<(i64, i64)> {
+        admin::counts(&self.reader).await
+    }
+
+    async fn export_messages(
+        &self,
+        conversation: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Option<Vec<chat_proto::chat::Message>>> {
+        admin::export(&self.reader, conversation, after_seq, limit).await
     }
 
     async fn relay_lease(&self) -> StoreResult<Option<SqliteRelayLease>> {

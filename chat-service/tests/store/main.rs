@@ -64,4 +64,6 @@ conformance_suite!(
     latest_messages_show_each_conversation_once_newest_first,
     groups_are_found_by_their_external_id_which_is_unique,
     deleting_a_group_removes_everyone_then_frees_its_external_id,
+    counts_leave_out_deleted_conversations,
+    export_pages_every_message_in_seq_order,
 );

@@ -14,6 +14,7 @@ crate::backends::conformance_tests!(
     refresh_brings_back_an_expired_session,
     locate_skips_unknown_users_and_keeps_input_order,
     typing_starts_stops_and_expires,
+    online_by_node_counts_live_sessions_per_node,
 );
 
 const LONG: Duration = Duration::from_secs(60);
@@ -243,4 +244,33 @@ pub async fn typing_starts_stops_and_expires(store: impl PresenceStore) {
     assert_eq!(list("conv-1").await, ["bob", "dave"]);
     sleep(Duration::from_millis(500)).await;
     assert_eq!(list("conv-1").await, ["bob"]);
+}
+
+pub async fn online_by_node_counts_live_sessions_per_node(store: impl PresenceStore) {
+    assert_eq!(store.online_by_node().await.expect("count"), []);
+    for (user, session, node) in [
+        ("alice", "phone", "node-b"),
+        ("alice", "laptop", "node-a"),
+        ("bob", "s1", "node-a"),
+        ("carol", "s1", "node-a"),
+    ] {
+        store
+            .session_online(user, session, node, LONG)
+            .await
+            .expect("online");
+    }
+    store
+        .session_online("dave", "s1", "node-c", Duration::from_millis(200))
+        .await
+        .expect("online");
+    store
+        .session_offline("carol", "s1", "node-a")
+        .await
+        .expect("offline");
+    sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        store.online_by_node().await.expect("count"),
+        [("node-a".to_owned(), 2), ("node-b".to_owned(), 1)],
+        "by node id; offline and expired sessions left out"
+    );
 }

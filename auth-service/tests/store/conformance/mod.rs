@@ -32,6 +32,8 @@ crate::backends::conformance_tests!(
     a_session_resolves_until_it_is_revoked,
     sessions_of_one_user_are_revoked_one_by_one,
     a_session_of_an_unknown_user_is_refused,
+    live_sessions_are_listed_oldest_first_without_the_revoked,
+    users_are_counted_without_the_deleted,
     a_token_hash_resolves_until_its_session_is_revoked,
     an_update_changes_only_the_fields_given,
     an_update_to_a_taken_username_or_email_is_refused,

@@ -112,3 +112,42 @@ pub async fn a_token_hash_resolves_until_its_session_is_revoked(store: impl Auth
         "the other session lives on"
     );
 }
+
+pub async fn live_sessions_are_listed_oldest_first_without_the_revoked(store: impl AuthStore) {
+    let user = insert(&store, "many", None).await;
+    let other = insert(&store, "other", None).await;
+    assert_eq!(store.live_sessions(user.id).await.expect("list"), []);
+    let mut ids = Vec::new();
+    for name in ["first", "second", "third"] {
+        let session = store
+            .insert_session(new_session(user.id, name))
+            .await
+            .expect("insert");
+        ids.push(session.id);
+        // Distinct creation times, whatever the clock's resolution.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    store
+        .insert_session(new_session(other.id, "theirs"))
+        .await
+        .expect("insert");
+    store
+        .revoke_session(user.id, ids[1])
+        .await
+        .expect("revoke")
+        .expect("it was live");
+    let live = store.live_sessions(user.id).await.expect("list");
+    let listed: Vec<(Uuid, &str)> = live.iter().map(|s| (s.id, s.name.as_str())).collect();
+    assert_eq!(listed, [(ids[0], "first"), (ids[2], "third")]);
+    assert!(live.iter().all(|s| s.user_id == user.id));
+}
+
+pub async fn users_are_counted_without_the_deleted(store: impl AuthStore) {
+    assert_eq!(store.count_users().await.expect("count"), 0);
+    let first = insert(&store, "one", None).await;
+    insert(&store, "two", None).await;
+    insert(&store, "three", None).await;
+    assert_eq!(store.count_users().await.expect("count"), 3);
+    store.delete_user(first.id).await.expect("delete");
+    assert_eq!(store.count_users().await.expect("count"), 2);
+}

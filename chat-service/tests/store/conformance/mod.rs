@@ -1,5 +1,6 @@
 //! The cases, each an async function over any [`ChatStore`], and the steps they share.
 
+mod admin;
 mod direct;
 mod event_log;
 mod external;
@@ -12,6 +13,7 @@ mod messages;
 mod numbers;
 mod receipts;
 
+pub use admin::*;
 pub use direct::*;
 pub use event_log::*;
 pub use external::*;
