@@ -142,7 +142,8 @@ impl AdminGuard {
 }
 
 /// Parses `--admin-token` / `ADMIN_TOKEN`: at least [`MIN_ADMIN_TOKEN_BYTES`], and an error
-/// that, unlike clap's default, never echoes the value.
+/// that, unlike clap's default, never echoes the value. An empty value (`ADMIN_TOKEN=` in a
+/// Compose file or Secret left blank) is no token: the admin RPCs stay off.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AdminTokenParser;
 
@@ -180,7 +181,7 @@ impl clap::builder::TypedValueParser for AdminTokenParser {
                 "ADMIN_TOKEN must be UTF-8".into(),
             )
         })?;
-        if token.len() < MIN_ADMIN_TOKEN_BYTES {
+        if !token.is_empty() && token.len() < MIN_ADMIN_TOKEN_BYTES {
             return Err(refuse(
                 clap::error::ErrorKind::ValueValidation,
                 format!(
@@ -234,5 +235,18 @@ mod tests {
         assert_eq!(off.code(), tonic::Code::PermissionDenied);
         let empty = AdminGuard::new(Some("")).check(&bearer("")).unwrap_err();
         assert_eq!(empty.code(), tonic::Code::PermissionDenied);
+    }
+
+    #[test]
+    fn an_empty_admin_token_is_off_and_a_short_one_refused() {
+        use clap::builder::TypedValueParser;
+        let command = clap::Command::new("service");
+        let parse = |value: &str| {
+            super::AdminTokenParser.parse_ref(&command, None, std::ffi::OsStr::new(value))
+        };
+        assert_eq!(parse("").expect("empty is off").as_str(), "");
+        let short = parse("short").err().expect("a short token is refused");
+        assert!(!short.to_string().contains("short"), "{short}");
+        assert!(parse("0123456789abcdef").is_ok());
     }
 }
