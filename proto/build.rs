@@ -6,6 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/chat.proto",
         "proto/presence.proto",
         "proto/events.proto",
+        "proto/bot.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

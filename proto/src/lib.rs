@@ -30,3 +30,10 @@ pub mod events {
     }
     pub use v1::*;
 }
+
+pub mod bot {
+    pub mod v1 {
+        tonic::include_proto!("bot.v1");
+    }
+    pub use v1::*;
+}
