@@ -63,3 +63,4 @@ mod webapp_native;
 mod webapp_notifications;
 mod webapp_register;
 mod webapp_rooms;
+mod webapp_steps;
