@@ -125,11 +125,11 @@ start_mode() { # sets GATEWAYS (--gateway flags), PROTOCOL and GATEWAY_PID
     secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     prefix="chatbench:$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n'):"
     case $MODE in
-    single)
+    single) # the bench's clients all come from loopback: the cap per address is off
         local data
         data=$(mktemp -d /tmp/chat-bench-data.XXXXXX)
         start chat-backend "${GATEWAY_PORTS[0]}" env LISTEN_ADDR="127.0.0.1:${GATEWAY_PORTS[0]}" \
-            DATA_DIR="$data" JWT_SECRET="$secret" "$BIN/chat-backend"
+            DATA_DIR="$data" JWT_SECRET="$secret" MAX_CONNECTIONS_PER_ADDRESS=0 "$BIN/chat-backend"
         GATEWAY_PID=$LAST_PID
         GATEWAYS=(--gateway "http://127.0.0.1:${GATEWAY_PORTS[0]}")
         ;;
@@ -149,7 +149,7 @@ start_mode() { # sets GATEWAYS (--gateway flags), PROTOCOL and GATEWAY_PID
             start "gateway-$i" "$port" env LISTEN_ADDR="127.0.0.1:$port" NODE_ID="bench-gw-$i" \
                 AUTH_URL="http://127.0.0.1:$AUTH_PORT" CHAT_URL="http://127.0.0.1:$CHAT_PORT" \
                 PRESENCE_URL="http://127.0.0.1:$PRESENCE_PORT" REDIS_URL="$REDIS_URL" \
-                REDIS_KEY_PREFIX="$prefix" "$BIN/gateway"
+                REDIS_KEY_PREFIX="$prefix" MAX_CONNECTIONS_PER_ADDRESS=0 "$BIN/gateway"
             [[ $i == 0 ]] && GATEWAY_PID=$LAST_PID
             GATEWAYS+=(--gateway "http://127.0.0.1:$port")
         done

@@ -32,6 +32,8 @@ pub struct Options {
     /// (proto/proto/bot.proto), e.g. `http://127.0.0.1:50060`. Unset: the built-in bot.
     #[arg(long = "bot", env = "BOT_URL")]
     pub bot: Option<String>,
+    #[command(flatten)]
+    pub connections: gateway::connections::ConnectionLimits,
     /// Postgres URL: keep users, conversations and messages in Postgres instead of SQLite.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,

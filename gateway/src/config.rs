@@ -58,6 +58,8 @@ pub struct Config {
     /// (proto/proto/bot.proto), e.g. `http://127.0.0.1:50060`. Unset: the built-in bot.
     #[arg(long = "bot", env = "BOT_URL")]
     pub bot: Option<String>,
+    #[command(flatten)]
+    pub connections: crate::connections::ConnectionLimits,
 }
 
 impl Config {

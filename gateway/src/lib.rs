@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bot;
 pub mod config;
+pub mod connections;
 pub mod delivery;
 pub mod dialect;
 pub mod echat;
@@ -123,22 +124,15 @@ pub async fn serve(
     };
     let state = AppState::new(services, fanout, options);
     let draining = state.clone();
-    // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold small event frames back
-    // for tens of milliseconds.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            draining.start_draining();
-            draining
-                .hub
-                .close_all(close_code::RESTARTING, "server restarting");
-        })
-        .await?;
+    let limits = state.options.connections.clone();
+    let stop = async move {
+        shutdown.await;
+        draining.start_draining();
+        draining
+            .hub
+            .close_all(close_code::RESTARTING, "server restarting");
+    };
+    connections::serve(listener, router(state.clone()), &limits, stop).await;
     let deadline = tokio::time::Instant::now() + service_runtime::shutdown::DRAIN_GRACE;
     while state.hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -164,6 +158,7 @@ pub async fn run(
         public_base: config::public_base(config.public_url.as_deref(), config.listen),
         mailer: config.mailer()?,
         bot: bot::BotChoice::from_url(config.bot.as_deref())?,
+        connections: config.connections.clone(),
     };
     tracing::info!(node_id = %options.node_id, "gateway replica starting");
     serve(listener, services, Arc::new(bus), options, shutdown).await

@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+/// jemalloc gives the memory of closed connections back to the system (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = gateway::Config::parse();

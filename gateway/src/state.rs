@@ -23,6 +23,8 @@ pub struct GatewayOptions {
     pub mailer: crate::mail::Mailer,
     /// Which bot answers the web app's bot chat.
     pub bot: crate::bot::BotChoice,
+    /// Timeouts and the per-address cap connections are served under.
+    pub connections: crate::connections::ConnectionLimits,
 }
 
 #[derive(Clone)]

@@ -6,7 +6,6 @@
 //! `login: false`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -22,9 +21,6 @@ use crate::dialect::Dialect;
 use crate::hub::{Connection, close_code};
 use crate::state::AppState;
 use crate::websocket::{self, Sink, WriteFailed};
-
-/// How long a socket may stay unbound.
-const INIT_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -130,9 +126,17 @@ async fn run(mut socket: WebSocket, state: AppState, bound: Option<(Identity, St
 /// Waits for the frame that binds the socket; answers anything else with an error frame, and
 /// closes the socket (1008) when none comes in time or its token is not valid.
 async fn init(socket: &mut WebSocket, state: &AppState) -> Option<(Identity, String)> {
-    let deadline = tokio::time::Instant::now() + INIT_WAIT;
+    // How long a socket may stay unbound (`--unauthenticated-socket-timeout`).
+    let wait = state.options.connections.unauthenticated_socket_timeout();
+    let deadline = wait.map(|wait| tokio::time::Instant::now() + wait);
     loop {
-        let frame = match tokio::time::timeout_at(deadline, socket.recv()).await {
+        let next = async {
+            match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, socket.recv()).await,
+                None => Ok(socket.recv().await),
+            }
+        };
+        let frame = match next.await {
             Ok(Some(Ok(frame))) => frame,
             Ok(_) => return None,
             Err(_) => {

@@ -211,6 +211,7 @@ pub async fn spawn_stack_with(
             )
             .expect("mailer"),
             bot: gateway::bot::BotChoice::from_url(bot_url).expect("bot URL"),
+            connections: Default::default(),
         };
         tokio::spawn(gateway::serve(
             listener,

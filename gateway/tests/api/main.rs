@@ -27,6 +27,7 @@ macro_rules! backend_tests {
 mod access;
 mod bus;
 mod catch_up;
+mod decoders;
 mod echat;
 mod echat_client;
 mod echat_native;
