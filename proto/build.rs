@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/presence.proto",
         "proto/events.proto",
         "proto/admin.proto",
+        "proto/bot.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

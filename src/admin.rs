@@ -580,6 +580,8 @@ async fn execute(clients: &Clients, args: &AdminArgs, out: &mut impl Write) -> a
                     first_name: first_name.clone(),
                     last_name: last_name.clone(),
                     display_name: display_name.clone(),
+                    // People only: bot accounts are the gateways' own.
+                    service_account: false,
                 })
                 .await;
             let user = match created {

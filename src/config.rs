@@ -28,6 +28,10 @@ pub struct Options {
     /// Sender of the confirmation mail.
     #[arg(long, env = "MAIL_FROM", default_value = gateway::mail::DEFAULT_FROM)]
     pub mail_from: String,
+    /// The bot that answers the web app's bot chat: the gRPC URL of an external `BotService`
+    /// (proto/proto/bot.proto), e.g. `http://127.0.0.1:50060`. Unset: the built-in bot.
+    #[arg(long = "bot", env = "BOT_URL")]
+    pub bot: Option<String>,
     #[command(flatten)]
     pub connections: gateway::connections::ConnectionLimits,
     /// Postgres URL: keep users, conversations and messages in Postgres instead of SQLite.

@@ -170,6 +170,7 @@ pub async fn run(
             &options.mail_from,
             data_dir.join("mail"),
         )?,
+        bot: gateway::bot::BotChoice::from_url(options.bot.as_deref())?,
         connections: options.connections.clone(),
     };
     let services = Services::connect_lazy(&auth_url, &chat_url, &presence_url)?;

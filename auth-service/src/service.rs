@@ -122,7 +122,15 @@ impl<S: AuthStore> Auth for AuthService<S> {
         request: Request<proto::RegisterRequest>,
     ) -> Result<Response<proto::User>, Status> {
         let request = request.into_inner();
-        validate::username(&request.username)?;
+        if request.service_account {
+            validate::service_account_username(&request.username)?;
+            if !request.email.is_empty() {
+                let message = "a service account has no email".to_owned();
+                return Err(AuthError::Validation(message).into());
+            }
+        } else {
+            validate::username(&request.username)?;
+        }
         validate::password(&request.password)?;
         let email = validate::email(&request.email)?.map(str::to_owned);
         validate::text("first_name", &request.first_name)?;

@@ -12,7 +12,32 @@ fn invalid(message: impl Into<String>) -> AuthError {
     AuthError::Validation(message.into())
 }
 
+/// What starts the username of a service account (a bot), and no other account's.
+pub const SERVICE_ACCOUNT_PREFIX: &str = "bot:";
+
+/// A person's username: any script, no spaces, not a service account's.
 pub fn username(username: &str) -> Result<(), AuthError> {
+    if crate::model::fold(username).starts_with(SERVICE_ACCOUNT_PREFIX) {
+        return Err(invalid(format!(
+            "a username must not start with {SERVICE_ACCOUNT_PREFIX:?} (service accounts' names)"
+        )));
+    }
+    any_username(username)
+}
+
+/// A service account's username: `bot:` and a name.
+pub fn service_account_username(username: &str) -> Result<(), AuthError> {
+    if !crate::model::fold(username).starts_with(SERVICE_ACCOUNT_PREFIX)
+        || username.chars().count() <= SERVICE_ACCOUNT_PREFIX.len()
+    {
+        return Err(invalid(format!(
+            "a service account's username is {SERVICE_ACCOUNT_PREFIX:?} and a name"
+        )));
+    }
+    any_username(username)
+}
+
+fn any_username(username: &str) -> Result<(), AuthError> {
     let length = username.chars().count();
     if !(1..=MAX_USERNAME_CHARS).contains(&length) {
         return Err(invalid(format!(
@@ -110,6 +135,16 @@ mod tests {
         assert!(super::username("va sya").is_err());
         assert!(super::username(&"я".repeat(64)).is_ok());
         assert!(super::username(&"я".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn only_service_accounts_are_named_bot_colon() {
+        assert!(super::username("bot:assistant").is_err());
+        assert!(super::username("BOT:x").is_err());
+        assert!(super::username("robot:x").is_ok());
+        assert!(super::service_account_username("bot:assistant").is_ok());
+        assert!(super::service_account_username("bot:").is_err());
+        assert!(super::service_account_username("assistant").is_err());
     }
 
     #[test]

@@ -135,6 +135,16 @@ pub fn direct_key(a: Uuid, b: Uuid) -> String {
     format!("{first}:{second}")
 }
 
+/// The kind and `direct_key` of a pair's direct conversation, or of a user's bot conversation
+/// with a bot (`bot:` and the pair's key, so it is apart from their direct one).
+pub fn pair_key(user: Uuid, peer: Uuid, bot: bool) -> (&'static str, String) {
+    if bot {
+        ("bot", format!("bot:{}", direct_key(user, peer)))
+    } else {
+        ("direct", direct_key(user, peer))
+    }
+}
+
 /// A comma-separated column list with each column prefixed by a table alias.
 pub fn prefixed(columns: &str, alias: &str) -> String {
     columns

@@ -348,11 +348,15 @@ impl<S: ChatStore> Chat for ChatService<S> {
         let peer = id(&r.peer_id, "peer_id")?;
         if user == peer {
             return Err(ChatError::Validation(
-                "a direct conversation is between two different users".into(),
+                "a direct or bot conversation is between two different users".into(),
             )
             .into());
         }
-        let found = self.store.direct_conversation(user, peer, r.create).await?;
+        let found = if r.bot {
+            self.store.bot_conversation(user, peer, r.create).await?
+        } else {
+            self.store.direct_conversation(user, peer, r.create).await?
+        };
         Ok(Response::new(found.ok_or(ChatError::ConversationNotFound)?))
     }
 

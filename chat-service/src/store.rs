@@ -142,6 +142,16 @@ pub trait ChatStore: Clone + Send + Sync + 'static {
         create: bool,
     ) -> impl Future<Output = StoreResult<Option<Conversation>>> + Send;
 
+    /// The one bot conversation of `user` with the bot service account `bot`, with its two
+    /// members; created on first use when `create` is set, even when two callers race. Apart
+    /// from their direct conversation, if they have one.
+    fn bot_conversation(
+        &self,
+        user: Uuid,
+        bot: Uuid,
+        create: bool,
+    ) -> impl Future<Output = StoreResult<Option<Conversation>>> + Send;
+
     /// The conversations `user` is a member of that have messages, each with its latest
     /// message, the most recent first: `limit` of them after skipping `offset`. Conversations
     /// come without members, except direct ones (their two members).

@@ -54,6 +54,10 @@ pub struct Config {
     /// Where mail is written as `.eml` files when no SMTP server is configured.
     #[arg(long, env = "MAIL_DIR", default_value = "./mail")]
     pub mail_dir: std::path::PathBuf,
+    /// The bot that answers the web app's bot chat: the gRPC URL of an external `BotService`
+    /// (proto/proto/bot.proto), e.g. `http://127.0.0.1:50060`. Unset: the built-in bot.
+    #[arg(long = "bot", env = "BOT_URL")]
+    pub bot: Option<String>,
     #[command(flatten)]
     pub connections: crate::connections::ConnectionLimits,
 }

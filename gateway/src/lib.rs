@@ -3,6 +3,7 @@
 //! presence-service, and relays events to users connected to other replicas over a bus.
 
 pub mod auth;
+pub mod bot;
 pub mod config;
 pub mod connections;
 pub mod delivery;
@@ -156,6 +157,7 @@ pub async fn run(
         allowed_origins: config.allowed_origins.clone(),
         public_base: config::public_base(config.public_url.as_deref(), config.listen),
         mailer: config.mailer()?,
+        bot: bot::BotChoice::from_url(config.bot.as_deref())?,
         connections: config.connections.clone(),
     };
     tracing::info!(node_id = %options.node_id, "gateway replica starting");

@@ -21,6 +21,8 @@ pub struct GatewayOptions {
     pub public_base: String,
     /// Where the web app's confirmation mail goes.
     pub mailer: crate::mail::Mailer,
+    /// Which bot answers the web app's bot chat.
+    pub bot: crate::bot::BotChoice,
     /// Timeouts and the per-address cap connections are served under.
     pub connections: crate::connections::ConnectionLimits,
 }
@@ -33,6 +35,8 @@ pub struct Inner {
     pub hub: Arc<Hub>,
     pub fanout: Fanout,
     pub options: GatewayOptions,
+    /// The bot's service account, once found (see [`crate::bot::account`]).
+    pub bot_account: tokio::sync::OnceCell<chat_proto::auth::User>,
     draining: AtomicBool,
 }
 
@@ -43,6 +47,7 @@ impl AppState {
             services,
             fanout,
             options,
+            bot_account: tokio::sync::OnceCell::new(),
             draining: AtomicBool::new(false),
         }))
     }

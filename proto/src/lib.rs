@@ -37,3 +37,10 @@ pub mod admin {
     }
     pub use v1::*;
 }
+
+pub mod bot {
+    pub mod v1 {
+        tonic::include_proto!("bot.v1");
+    }
+    pub use v1::*;
+}

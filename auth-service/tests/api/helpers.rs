@@ -171,6 +171,7 @@ pub fn registration(username: &str, email: &str) -> RegisterRequest {
         first_name: "Test".to_owned(),
         last_name: "User".to_owned(),
         display_name: username.to_owned(),
+        service_account: false,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Direct conversations in Postgres (one per pair of users, by `direct_key`), and the latest
+//! Direct and bot conversations in Postgres (one of each kind per pair of users, by `direct_key`), and the latest
 //! message of each of a user's conversations.
 
 use chat_proto::chat::{Conversation, LatestMessageList};
@@ -15,8 +15,9 @@ pub async fn get_or_create(
     user: Uuid,
     peer: Uuid,
     create: bool,
+    bot: bool,
 ) -> StoreResult<Option<Conversation>> {
-    let key = records::direct_key(user, peer);
+    let (kind, key) = records::pair_key(user, peer, bot);
     if let Some(found) = find(pool, &key).await? {
         return Ok(Some(found));
     }
@@ -29,11 +30,12 @@ pub async fn get_or_create(
     let mut tx = pool.begin().await?;
     let created: Option<Uuid> = sqlx::query_scalar(
         "INSERT INTO conversations (id, kind, direct_key, created_at, updated_at) \
-         VALUES ($1, 'direct', $2, $3, $3) ON CONFLICT (direct_key) DO NOTHING RETURNING id",
+         VALUES ($1, $4, $2, $3, $3) ON CONFLICT (direct_key) DO NOTHING RETURNING id",
     )
     .bind(Uuid::new_v4())
     .bind(&key)
     .bind(now)
+    .bind(kind)
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(id) = created {

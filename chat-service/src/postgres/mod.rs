@@ -131,7 +131,16 @@ impl ChatStore for PgChatStore {
         peer: Uuid,
         create: bool,
     ) -> StoreResult<Option<Conversation>> {
-        direct::get_or_create(&self.pool, user, peer, create).await
+        direct::get_or_create(&self.pool, user, peer, create, false).await
+    }
+
+    async fn bot_conversation(
+        &self,
+        user: Uuid,
+        bot: Uuid,
+        create: bool,
+    ) -> StoreResult<Option<Conversation>> {
+        direct::get_or_create(&self.pool, user, bot, create, true).await
     }
 
     async fn latest_messages(

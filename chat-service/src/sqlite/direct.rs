@@ -1,4 +1,4 @@
-//! Direct conversations in SQLite (one per pair of users, by `direct_key`), and the latest
+//! Direct and bot conversations in SQLite (one of each kind per pair of users, by `direct_key`), and the latest
 //! message of each of a user's conversations.
 
 use chat_proto::chat::{Conversation, LatestMessageList};
@@ -20,8 +20,9 @@ pub async fn get_or_create(
     user: Uuid,
     peer: Uuid,
     create: bool,
+    bot: bool,
 ) -> StoreResult<Option<Conversation>> {
-    let key = records::direct_key(user, peer);
+    let (kind, key) = records::pair_key(user, peer, bot);
     if let Some(found) = find(reader, &key).await? {
         return Ok(Some(found));
     }
@@ -34,11 +35,12 @@ pub async fn get_or_create(
     let mut tx = write(writer).await?;
     let created = sqlx::query(
         "INSERT INTO conversations (id, kind, direct_key, created_at, updated_at) \
-         VALUES ($1, 'direct', $2, $3, $3) ON CONFLICT (direct_key) DO NOTHING",
+         VALUES ($1, $4, $2, $3, $3) ON CONFLICT (direct_key) DO NOTHING",
     )
     .bind(Uuid::new_v4().hyphenated())
     .bind(&key)
     .bind(now)
+    .bind(kind)
     .execute(&mut *tx)
     .await?
     .rows_affected()

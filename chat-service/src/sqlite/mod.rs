@@ -164,7 +164,16 @@ impl ChatStore for SqliteChatStore {
         peer: Uuid,
         create: bool,
     ) -> StoreResult<Option<Conversation>> {
-        direct::get_or_create(&self.writer, &self.reader, user, peer, create).await
+        direct::get_or_create(&self.writer, &self.reader, user, peer, create, false).await
+    }
+
+    async fn bot_conversation(
+        &self,
+        user: Uuid,
+        bot: Uuid,
+        create: bool,
+    ) -> StoreResult<Option<Conversation>> {
+        direct::get_or_create(&self.writer, &self.reader, user, bot, create, true).await
     }
 
     async fn latest_messages(

@@ -60,6 +60,7 @@ conformance_suite!(
     a_new_relay_lease_resumes_from_what_was_published,
     positions_follow_commit_order_under_concurrent_senders,
     a_direct_conversation_is_one_per_pair,
+    a_bot_conversation_is_one_per_pair_apart_from_the_direct_one,
     racing_creators_of_a_direct_conversation_get_one,
     latest_messages_show_each_conversation_once_newest_first,
     groups_are_found_by_their_external_id_which_is_unique,

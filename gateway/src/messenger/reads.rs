@@ -39,7 +39,9 @@ pub async fn list_last_messages(state: &AppState, me: &Connection, raw: Value) -
     let data = list.items.iter().filter_map(|item| {
         let (conversation, message) = (item.conversation.as_ref()?, item.message.as_ref()?);
         let sender = users.get(&message.sender_id);
-        let direct = conversation.kind == ConversationKind::Direct as i32;
+        // A bot conversation is a private chat with the bot's account.
+        let direct = conversation.kind == ConversationKind::Direct as i32
+            || conversation.kind == ConversationKind::Bot as i32;
         let receiver = conversation
             .members
             .iter()
@@ -82,6 +84,7 @@ pub async fn dialog_messages(state: &AppState, me: &Connection, raw: Value) -> O
             user_id: me.user_id.clone(),
             peer_id: peer.id.clone(),
             create: false,
+            bot: false,
         })
         .await;
     let conversation = match found {

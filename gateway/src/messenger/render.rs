@@ -105,7 +105,11 @@ pub fn push(delivery: &Delivery) -> Option<(String, Utf8Bytes)> {
     extra.insert("senderId".into(), json!(message.sender_number));
     extra.insert("id".into(), json!(message.number));
     extra.insert("createdAt".into(), json!(time(message.created_at_ms)));
-    let kind = if delivery.conversation_kind == ConversationKind::Direct as i32 {
+    // A bot conversation is a private chat with the bot's account.
+    let private = [ConversationKind::Direct, ConversationKind::Bot]
+        .iter()
+        .any(|kind| delivery.conversation_kind == *kind as i32);
+    let kind = if private {
         "privateMessage"
     } else {
         extra.insert("groupId".into(), json!(message.conversation_number));

@@ -119,6 +119,7 @@ pub async fn register(
             first_name: registration.first_name,
             last_name: registration.last_name,
             display_name: String::new(),
+            service_account: false,
         })
         .await?
         .into_inner();

@@ -126,6 +126,7 @@ pub async fn private_message(state: &AppState, me: &Connection, raw: Value) -> O
             user_id: me.user_id.clone(),
             peer_id: peer.id,
             create: true,
+            bot: false,
         })
         .await?
         .into_inner();

@@ -52,6 +52,7 @@ pub async fn create_user(
             first_name: user.first_name,
             last_name: user.last_name,
             display_name: String::new(),
+            service_account: false,
         })
         .await?
         .into_inner();

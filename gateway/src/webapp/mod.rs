@@ -1,11 +1,13 @@
 //! The web-app dialect (seed 003): HTTP under `/http` with a token in an `authentication`
 //! header, and a socket at `/socket` bound by a `{"token"}` frame. Integer ids are the stable
 //! numbers of users and conversations; rooms are the shared model's direct conversations,
-//! chat groups its public groups. Translation only: every rule lives in the services. The
+//! chat groups its public groups, the bot chat a conversation of kind bot with the bot's
+//! service account. Translation only: every rule lives in the services. The
 //! choices the document leaves open are in `docs/webapp-api.md`.
 
 mod account;
 mod announce;
+mod bot;
 pub mod error;
 mod groups;
 mod history;
@@ -52,4 +54,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
             groups::rename_chat_group_by_id
         ))
         .routes(routes!(groups::group_users))
+        .routes(routes!(bot::chat_bot))
 }

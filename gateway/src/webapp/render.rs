@@ -1,6 +1,7 @@
 //! The socket's frames, as the document shows them: `room_chat_message`,
 //! `group_chat_message`, `group_chat_activitity` (sic), `user_activity`, `user_update`,
-//! `group_chat_update` — each event rendered once for every socket of this dialect.
+//! `group_chat_update`, `bot_chat_message` — each event rendered once for every socket of this
+//! dialect.
 
 use axum::extract::ws::Utf8Bytes;
 use chat_proto::chat::conversation_event::Kind;
@@ -47,7 +48,11 @@ pub fn event(delivery: &Delivery) -> Option<Utf8Bytes> {
                 match ConversationKind::try_from(delivery.conversation_kind).ok()? {
                     ConversationKind::Direct => Some(room_message(message)),
                     ConversationKind::Group => Some(group_message(message)),
-                    _ => None,
+                    ConversationKind::Bot => {
+                        let sender = delivery.sender.as_ref().map_or("", |s| &s.username);
+                        Some(super::bot::logged(message, sender))
+                    }
+                    ConversationKind::Unspecified => None,
                 }
             }
             Kind::MemberJoined(change) | Kind::MemberLeft(change) => {

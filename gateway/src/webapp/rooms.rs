@@ -205,6 +205,10 @@ pub async fn send(
     if peer.id == me.user_id {
         return Err(WebappError::invalid_data("a room is with another user"));
     }
+    if crate::bot::is_service_account(&peer.username) {
+        let message = "the bot is written to with chat_type \"bot\"";
+        return Err(WebappError::invalid_data(message));
+    }
     let room = state
         .services
         .chat
@@ -213,6 +217,7 @@ pub async fn send(
             user_id: me.user_id.clone(),
             peer_id: peer.id,
             create: true,
+            bot: false,
         })
         .await?
         .into_inner();

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ErrorJson, WebappError};
-use super::{announce, groups, rooms};
+use super::{announce, bot, groups, rooms};
 use crate::dialect::Dialect;
 use crate::hub::{Connection, close_code};
 use crate::state::AppState;
@@ -252,8 +252,11 @@ impl WebappRequests {
             Some(Value::String(kind)) if kind == "group" => {
                 groups::send(&self.state, &self.connection, frame).await
             }
+            Some(Value::String(kind)) if kind == "bot" => {
+                bot::send(&self.state, &self.connection, frame).await
+            }
             Some(other) => Err(WebappError::invalid_data(format!(
-                "chat_type must be \"room\" or \"group\", not {other}"
+                "chat_type must be \"room\", \"group\" or \"bot\", not {other}"
             ))),
         }
     }

@@ -83,9 +83,11 @@ pub async fn list_users(
             .into_inner()
             .users;
         let online = online(&state, &users).await?;
+        // The bot is no one to chat with here: it has its own chat.
         listed.extend(
             users
                 .iter()
+                .filter(|u| !crate::bot::is_service_account(&u.username))
                 .map(|u| UserJson::new(u, online.contains(&u.id))),
         );
         match users.last() {

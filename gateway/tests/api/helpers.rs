@@ -86,6 +86,17 @@ pub async fn spawn_stack_mailing(
     replicas: usize,
     smtp_url: Option<&str>,
 ) -> Stack {
+    spawn_stack_with(backend, replicas, smtp_url, None).await
+}
+
+/// A stack whose gateways send mail through `smtp_url` (else into `.eml` files) and whose bot
+/// chat is answered by the BotService at `bot_url` (else by the built-in bot).
+pub async fn spawn_stack_with(
+    backend: Backend,
+    replicas: usize,
+    smtp_url: Option<&str>,
+    bot_url: Option<&str>,
+) -> Stack {
     let mut shutdown = Vec::new();
     let (auth_listener, auth_address) = bind().await;
     let (chat_listener, chat_address) = bind().await;
@@ -199,6 +210,7 @@ pub async fn spawn_stack_mailing(
                     .join(format!("gateway-test-mail-{}", prefix.replace(':', "-"))),
             )
             .expect("mailer"),
+            bot: gateway::bot::BotChoice::from_url(bot_url).expect("bot URL"),
             connections: Default::default(),
         };
         tokio::spawn(gateway::serve(

@@ -32,6 +32,11 @@ mod echat;
 mod echat_client;
 mod echat_native;
 mod echat_sessions;
+/// The example external bot (`cargo run -p gateway --example bot`), served by the tests of
+/// the bot chat.
+#[path = "../../examples/bot.rs"]
+#[allow(dead_code)]
+mod example_bot;
 mod helpers;
 mod login_names;
 mod messenger;
@@ -52,9 +57,11 @@ mod sessions;
 mod socket_errors;
 mod walkthrough;
 mod webapp;
+mod webapp_bot;
 mod webapp_client;
 mod webapp_groups;
 mod webapp_native;
 mod webapp_notifications;
 mod webapp_register;
 mod webapp_rooms;
+mod webapp_steps;

@@ -96,6 +96,7 @@ async fn readiness_fails_while_the_services_are_unreachable() {
         allowed_origins: Vec::new(),
         public_base: format!("http://{address}"),
         mailer: gateway::mail::Mailer::files(std::env::temp_dir().join("gateway-test-mail")),
+        bot: gateway::bot::BotChoice::BuiltIn,
         connections: Default::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -14,10 +14,10 @@ use crate::webapp_client::{Web, until};
 
 backend_tests!(registration_is_confirmed_by_the_link_of_a_real_mail);
 
-/// The SMTP server, killed when dropped.
-struct SmtpSink {
+/// The SMTP server, killed when dropped (the 17-step replay uses it too).
+pub struct SmtpSink {
     child: Child,
-    url: String,
+    pub url: String,
     maildir: PathBuf,
 }
 
@@ -34,7 +34,7 @@ const SINK_START: Duration = Duration::from_secs(180);
 
 /// Starts the sink on a free port; `None` (the test skips) when it cannot start, unless
 /// `TESTS_REQUIRE_SERVICES=1`, where that fails the test loudly.
-fn start_smtp_sink() -> Option<SmtpSink> {
+pub fn start_smtp_sink() -> Option<SmtpSink> {
     let required = std::env::var("TESTS_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
     match try_start_smtp_sink() {
         Ok(sink) => Some(sink),
@@ -86,7 +86,7 @@ fn try_start_smtp_sink() -> Result<SmtpSink, String> {
 
 impl SmtpSink {
     /// The mails received so far, in the order they arrived.
-    fn mails(&self) -> Vec<String> {
+    pub fn mails(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
             return Vec::new();
         };
@@ -102,7 +102,7 @@ impl SmtpSink {
     }
 
     /// Waits for the `count`th mail and answers the confirmation link in it.
-    async fn link(&self, count: usize) -> String {
+    pub async fn link(&self, count: usize) -> String {
         let deadline = Instant::now() + crate::helpers::TIMEOUT;
         loop {
             let mails = self.mails();
@@ -133,7 +133,7 @@ fn link_in(mail: &str) -> String {
 }
 
 /// The path under `/http` of a link.
-fn path_of(link: &str) -> String {
+pub fn path_of(link: &str) -> String {
     let at = link.find("/http/").expect("a link under /http");
     link[at + "/http".len()..].to_owned()
 }

@@ -63,6 +63,44 @@ pub async fn a_direct_conversation_is_one_per_pair<S: ChatStore>(store: S) {
     );
 }
 
+/// A user's bot conversation with a bot is one per pair, of kind bot, and apart from their
+/// direct conversation.
+pub async fn a_bot_conversation_is_one_per_pair_apart_from_the_direct_one<S: ChatStore>(store: S) {
+    let none = store.bot_conversation(ALICE, BOB, false).await;
+    assert!(none.expect("look up").is_none());
+    let created = store.bot_conversation(ALICE, BOB, true).await;
+    let created = created.expect("create").expect("created");
+    assert_eq!(created.kind, ConversationKind::Bot as i32);
+    let mut members = member_ids(&created);
+    members.sort();
+    assert_eq!(members, ids(&[ALICE, BOB]));
+    let again = store.bot_conversation(ALICE, BOB, true).await;
+    assert_eq!(
+        again.expect("look up").map(|c| c.id),
+        Some(created.id.clone())
+    );
+    let with_carol = store.bot_conversation(CAROL, BOB, true).await;
+    assert_ne!(with_carol.expect("create").expect("created").id, created.id);
+    let direct = direct(&store, ALICE, BOB).await;
+    assert_ne!(direct.to_string(), created.id);
+
+    // Both members write in it; it says it is a bot conversation.
+    let conversation = id(&created.id);
+    let asked = store
+        .send_message(super::message(ALICE, conversation, "help"))
+        .await
+        .expect("send");
+    assert_eq!(asked.conversation_kind, ConversationKind::Bot as i32);
+    store
+        .send_message(super::message(BOB, conversation, "I can help"))
+        .await
+        .expect("answer");
+    let stranger = store
+        .send_message(super::message(CAROL, conversation, "me too"))
+        .await;
+    assert!(matches!(refused(stranger), ChatError::NotAMember));
+}
+
 pub async fn racing_creators_of_a_direct_conversation_get_one<S: ChatStore>(store: S) {
     let store = Arc::new(store);
     let mut tasks = tokio::task::JoinSet::new();
