@@ -12,7 +12,11 @@ Each dialect's account is made through that dialect's own routes, against the se
 - platform:  the API key of `chat-backend platform create` (CHAT_PLATFORM_KEY) on POST /token;
              the user token POST /token answers on the platform user's routes (/keys, /messages)
 
-The operation's tag says which dialect's credentials it gets. An operation that ends the
+The operation's tag says which dialect's credentials it gets. Two kinds of operation name their
+credential in the path, and get a real one there too: the native WebSocket (`GET
+/{connection_id}`, the connection id of a new session's `messaging_url`), and the messenger's
+`/api/users/{id}` (the caller's own id, for every even id generated; other ids stay, for the
+403 of someone else's account). An operation that ends the
 credentials it was given (a logout, deleting the account) marks them spent, and the next case
 of that dialect makes a new account, so that one logout does not leave the rest of the run
 unauthenticated.
@@ -75,9 +79,19 @@ def _echat():
 
 def _messenger():
     email = f"{_name()}@example.com"
-    _post("/api/auth/register", {"email": email, "password": PASSWORD, "firstName": "Contract", "lastName": "Test"})
+    user = _post("/api/auth/register", {"email": email, "password": PASSWORD, "firstName": "Contract", "lastName": "Test"})
     token = _post("/api/auth/login", {"email": email, "password": PASSWORD})["token"]
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}", "id": user["id"]}
+
+
+def _native_connection(native):
+    """The connection id of a new session of the native account: `GET /{connection_id}`."""
+    session = _post(
+        "/sessions",
+        {"device_id": "contract", "platform": "web", "model": "schemathesis", "name": "contract"},
+        headers={"Authorization": native["Authorization"]},
+    )
+    return session["messaging_url"].rsplit("/", 1)[1]
 
 
 def _webapp():
@@ -121,6 +135,8 @@ def _operation(case):
 
 def _kind(case):
     operation_id, tag, security = _operation(case)
+    if operation_id == "native_open_socket":
+        return "native_socket"
     schemes = {name for requirement in security or [] for name in requirement}
     if not schemes:
         return None
@@ -140,16 +156,30 @@ class DialectAuth:
         if kind == "platform_key":
             return {"Authorization": f"Bearer {PLATFORM_KEY}"}
         with _lock:
-            if kind not in _credentials:
-                _credentials[kind] = MAKERS[kind]()
-            return dict(_credentials[kind])
+            dialect = "native" if kind == "native_socket" else kind
+            if dialect not in _credentials:
+                _credentials[dialect] = MAKERS[dialect]()
+            credentials = dict(_credentials[dialect])
+        if kind == "native_socket":
+            return {"path": {"connection_id": _native_connection(credentials)}}
+        return credentials
 
     def set(self, case, data, ctx):
-        case.headers = case.headers or {}
-        # Replaces whatever the generator put in the security scheme's header.
-        for name in ("Authorization", "authentication"):
-            case.headers.pop(name, None)
-        case.headers.update(data)
+        data = dict(data)
+        path = data.pop("path", {})
+        own_id = data.pop("id", None)
+        if own_id is not None and "id" in (case.path_parameters or {}):
+            generated = str(case.path_parameters["id"])
+            if generated.lstrip("-").isdigit() and int(generated) % 2 == 0:
+                path["id"] = own_id
+        if path:
+            case.path_parameters = {**(case.path_parameters or {}), **path}
+        if data:
+            case.headers = case.headers or {}
+            # Replaces whatever the generator put in the security scheme's header.
+            for name in ("Authorization", "authentication"):
+                case.headers.pop(name, None)
+            case.headers.update(data)
 
 
 @schemathesis.hook
