@@ -68,6 +68,9 @@ step "release smoke test" cargo test -p chat-backend --test release_smoke -- --i
 step "fault suite" scripts/fault.sh
 # Swagger UI at /api/ in Debian's headless Chromium, no request leaving the machine.
 step "swagger ui in a browser" scripts/check-swagger-ui.sh
+# The server against its OpenAPI document (schemathesis, real credentials in every dialect), and a
+# client generated from the document that logs in and reads a conversation back.
+step "api contract" scripts/check-api-contract.sh
 
 done_list=$(printf '%s, ' "${STEPS_DONE[@]}")
 printf '\n==== all %d step(s) passed: %s\n' "${#STEPS_DONE[@]}" "${done_list%, }"

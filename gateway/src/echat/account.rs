@@ -26,7 +26,10 @@ pub const PLATFORM: &str = "e_chat_server";
 #[derive(Deserialize, ToSchema)]
 #[schema(as = echat::Credentials)]
 pub struct Credentials {
+    /// The username: 1 to 64 characters, no spaces or control characters.
+    #[schema(min_length = 1, max_length = 64)]
     login: String,
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
 }
 

@@ -17,6 +17,7 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct History {
     /// Not in the document: the newest this many messages (1–100, default 100).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// Not in the document: only messages created before this time (`created_at`'s format).
     before: Option<String>,

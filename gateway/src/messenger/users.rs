@@ -48,7 +48,9 @@ impl From<&User> for UserJson {
 #[schema(as = messenger::Registration)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
+    #[schema(min_length = 1, max_length = 64)]
     email: String,
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
     #[serde(default, alias = "first_name")]
     first_name: String,
@@ -61,7 +63,9 @@ pub struct Registration {
 pub struct Credentials {
     /// The email registered; `login` and `username` are read as well.
     #[serde(alias = "login", alias = "username")]
+    #[schema(min_length = 1, max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
 }
 

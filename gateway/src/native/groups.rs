@@ -21,6 +21,7 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[schema(as = native::NewGroup)]
 pub struct NewGroup {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     #[serde(default)]
     user_ids: Vec<String>,

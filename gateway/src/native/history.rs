@@ -20,6 +20,8 @@ pub struct HistoryQuery {
     /// Unix milliseconds.
     before: Option<i64>,
     after: Option<i64>,
+    /// 1 to 100; 50 when left out.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -32,7 +34,9 @@ pub struct HistoryQuery {
             body = ErrorJson),
         (status = 401, description = "no valid access token", body = ErrorJson),
         (status = 403, description = "`not_a_member`", body = ErrorJson),
-        (status = 404, description = "`conversation_not_found`", body = ErrorJson)))]
+        (status = 404, description = "`conversation_not_found`", body = ErrorJson),
+        (status = 422, description = "`validation_failed`: a group_id that is not a UUID, a limit \
+            outside 1 to 100, or a time outside the range of dates", body = ErrorJson)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -19,9 +19,12 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[schema(as = native::NewUser)]
 pub struct NewUser {
+    #[schema(min_length = 1, max_length = 64)]
     username: String,
     #[serde(default)]
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
     #[serde(default)]
     first_name: String,
@@ -67,9 +70,12 @@ pub async fn create_user(
 #[schema(as = native::Credentials)]
 pub struct Credentials {
     #[serde(default)]
+    #[schema(max_length = 64)]
     username: String,
     #[serde(default)]
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
 }
 

@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub struct TokenRequest {
     /// The platform's own id of the user: `[a-zA-Z0-9.-]`, case-sensitive.
     #[serde(rename = "userID")]
+    #[schema(min_length = 1, max_length = 128, pattern = "^[a-zA-Z0-9.-]+$")]
     user_id: String,
     /// Optional; shown to other users. Sent again, it changes the user's display name.
     #[serde(default, rename = "displayName")]

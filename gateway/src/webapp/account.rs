@@ -24,7 +24,9 @@ pub struct Credentials {
     /// The email registered; a username (`username`, or an `email` without `@`) for users
     /// registered by other dialects.
     #[serde(alias = "username", alias = "login")]
+    #[schema(min_length = 1, max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
 }
 

@@ -281,6 +281,7 @@ pub async fn group_users(
 #[derive(Deserialize, ToSchema)]
 #[schema(as = webapp::NewChatGroup)]
 pub struct NewChatGroup {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
 }
 

@@ -21,7 +21,9 @@ use crate::state::AppState;
 #[schema(as = webapp::Registration)]
 pub struct Registration {
     /// The email the link is sent to; it is the login (and the username) of the account.
+    #[schema(min_length = 1, max_length = 64)]
     email: String,
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
     #[serde(default)]
     first_name: String,
