@@ -245,7 +245,7 @@ mod tests {
             super::AdminTokenParser.parse_ref(&command, None, std::ffi::OsStr::new(value))
         };
         assert_eq!(parse("").expect("empty is off").as_str(), "");
-        let short = parse("short").err().expect("a short token is refused");
+        let short = parse("short").expect_err("a short token is refused");
         assert!(!short.to_string().contains("short"), "{short}");
         assert!(parse("0123456789abcdef").is_ok());
     }
