@@ -106,7 +106,7 @@ ready || { tail -n 30 "$work"/*.log >&2; exit 1; }
 screenshot=${SCREENSHOT:+$(realpath -m "$SCREENSHOT")}
 rc=0
 (cd "$browser_tests" && GATEWAYS="127.0.0.1:$gw_a,127.0.0.1:$gw_b" GATEWAY_A_PID=$gateway_a \
-    SCREENSHOT="$screenshot" CHROMIUM="$(command -v chromium)" \
+    FRESH_DATABASE=1 SCREENSHOT="$screenshot" CHROMIUM="$(command -v chromium)" \
     node --test --test-reporter=spec web-client.test.mjs) || rc=$?
 if ((rc)); then
     echo "==== the test failed; the last lines of each process' log:" >&2

@@ -68,6 +68,9 @@ step "release smoke test" cargo test -p chat-backend --test release_smoke -- --i
 step "fault suite" scripts/fault.sh
 # Swagger UI at /api/ in Debian's headless Chromium, no request leaving the machine.
 step "swagger ui in a browser" scripts/check-swagger-ui.sh
+# The web chat client at / in Debian's headless Chromium: two users, two gateways, one killed
+# mid-chat, no request leaving the machine.
+step "web client in a browser" scripts/check-web-client.sh
 
 done_list=$(printf '%s, ' "${STEPS_DONE[@]}")
 printf '\n==== all %d step(s) passed: %s\n' "${#STEPS_DONE[@]}" "${done_list%, }"

@@ -30,11 +30,21 @@ const INDEX: Asset = Asset {
 };
 
 /// The files under `/web/`.
-const ASSETS: [Asset; 5] = [
+const ASSETS: [Asset; 7] = [
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../web/app.js"),
+    },
+    Asset {
+        name: "store.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/store.js"),
+    },
+    Asset {
+        name: "render.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/render.js"),
     },
     Asset {
         name: "api.js",
@@ -115,7 +125,7 @@ pub fn index(headers: &HeaderMap) -> Response {
 #[utoipa::path(get, path = "/web/{file}", tag = "web",
     summary = "A file of the web chat client whose page a browser gets at /",
     operation_id = "web_client_file",
-    params(("file" = String, Path, description = "app.js, api.js, connection.js, view.js or style.css")),
+    params(("file" = String, Path, description = "app.js, store.js, render.js, api.js, connection.js, view.js or style.css")),
     responses((status = 200, description = "the file, with its content type and an ETag"),
         (status = 304, description = "the file the browser has (If-None-Match) is current"),
         (status = 404, description = "no such file", body = String, content_type = "text/plain")))]
@@ -130,7 +140,10 @@ fn serve(asset: &Asset, etag: &str, headers: &HeaderMap) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

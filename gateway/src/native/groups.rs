@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chat_proto::auth::GetUsersRequest;
 use chat_proto::chat::{
-    Conversation, ConversationKind, CreateGroupRequest, GetConversationRequest, ListConversationsRequest,
-    MembershipRequest,
+    Conversation, ConversationKind, CreateGroupRequest, GetConversationRequest,
+    ListConversationsRequest, MembershipRequest,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};

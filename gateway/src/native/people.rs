@@ -122,7 +122,7 @@ pub async fn find_users(
 }
 
 #[utoipa::path(put, path = "/users/{user_id}/direct", tag = "native",
-    summary = "The direct conversation with a user, made (event 70 to both) on first use",
+    summary = "The direct conversation with a user, made on first use",
     operation_id = "native_direct_conversation", security(("bearer" = [])),
     params(("user_id" = String, Path, description = "the other user's id")),
     responses((status = 200, description = "the conversation, `kind` `direct`", body = GroupJson),

@@ -50,6 +50,7 @@ mod session_tokens;
 mod sessions;
 mod socket_errors;
 mod walkthrough;
+mod web_client;
 mod webapp;
 mod webapp_client;
 mod webapp_groups;
