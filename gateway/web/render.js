@@ -38,8 +38,15 @@ export function renderList() {
           : (conversation.kind === 'direct' ? 'direct chat' : `${conversation.members.size} members`))),
       count ? h('span', { class: 'badge', 'aria-label': `${count} unread` }, String(count)) : null));
   });
-  clear($('conversations'), items.length ? items
-    : [h('li', { class: 'empty' }, 'No conversations yet: start a chat or create a group.')]);
+  keepingFocus($('conversations'), () => clear($('conversations'), items.length ? items
+    : [h('li', { class: 'empty' }, 'No conversations yet: start a chat or create a group.')]));
+}
+
+/** Redraws `container` with `draw`, leaving the keyboard focus on the item it was on. */
+function keepingFocus(container, draw) {
+  const focused = container.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+  draw();
+  if (focused) container.querySelector(`[data-id="${CSS.escape(focused)}"]`)?.focus();
 }
 
 export function renderConversation() {
@@ -229,12 +236,12 @@ export function search(q) {
       const people = found.users.filter((user) => user.id !== state.session.userId
         && !(state.picker?.mode === 'add' && current?.members.has(user.id)));
       for (const user of people) state.people.set(user.id, user);
-      clear($('picker-results'), people.length ? people.map((user) => h('li', {},
+      keepingFocus($('picker-results'), () => clear($('picker-results'), people.length ? people.map((user) => h('li', {},
         h('button', {
           type: 'button', class: 'person', dataset: { id: user.id, username: user.username },
           'aria-pressed': state.picker?.mode === 'group' ? String(state.picker.chosen.has(user.id)) : false,
           onclick: () => pick(user),
-        }, user.username))) : [h('li', { class: 'empty' }, 'Nobody found')]);
+        }, user.username))) : [h('li', { class: 'empty' }, 'Nobody found')]));
     } catch (error) {
       $('picker-error').textContent = error.message;
     }
