@@ -46,7 +46,9 @@ export async function refresh() {
   state.loadedOnce = true;
   render();
   for (const conversation of state.conversations.values()) {
-    if (conversation.loaded) await fillGap(conversation);
+    if (!conversation.loaded) continue;
+    await fillGap(conversation);
+    if (!isOpen(conversation)) acknowledge(conversation, 41);
   }
   if (state.current) await openConversation(state.current, false);
   resendPending();
@@ -224,13 +226,36 @@ export function noteMessage(conversation, message, live) {
   if (message.client_message_id) conversation.pending.delete(message.client_message_id);
   const me = conversation.members.get(state.session.userId);
   if (!me) return;
-  if (mine) {
-    // What we wrote ourselves is read: keep our own watermark (and unread count) with it.
-    if (message.seq > me.read) receipt(42, conversation, message);
-  } else if (isOpen(conversation)) {
-    if (message.seq > me.read) receipt(42, conversation, message);
+  if (isOpen(conversation)) {
+    acknowledge(conversation, 42);
+  } else if (mine) {
+    // Our own message, sent from elsewhere: ours is read, unless it would cover others' unread.
+    const others = [...conversation.messages.values()]
+      .some((held) => held.seq > me.read && held.user_id !== state.session.userId);
+    if (!others && message.seq > me.read) receipt(42, conversation, message);
+  } else if (conversation.messages.has(message.seq)) {
+    acknowledge(conversation, 41);
   } else if (message.seq > me.delivered) {
     receipt(41, conversation, message);
+  }
+}
+
+/** Marks what is held of a conversation delivered (41) or read (42). A receipt event reaches
+ * only the sender of the message it names, while the watermark covers everything before it: so
+ * each sender's newest message above the watermark is named, in seq order, and every sender
+ * hears of theirs. */
+export function acknowledge(conversation, method) {
+  const me = conversation.members.get(state.session.userId);
+  if (!me) return;
+  const mark = method === 42 ? me.read : me.delivered;
+  const newest = new Map();
+  for (const message of conversation.messages.values()) {
+    if (message.seq <= mark) continue;
+    const known = newest.get(message.user_id);
+    if (!known || known.seq < message.seq) newest.set(message.user_id, message);
+  }
+  for (const message of [...newest.values()].sort((a, b) => a.seq - b.seq)) {
+    receipt(method, conversation, message);
   }
 }
 
@@ -250,13 +275,10 @@ export function isOpen(conversation) {
   return state.current === conversation.id && document.visibilityState === 'visible';
 }
 
-/** Reads the newest message of the open conversation, if it is not read yet. */
+/** Reads what is held of the open conversation, if the tab is visible. */
 export function readOpen() {
   const conversation = state.conversations.get(state.current);
-  if (!conversation || !isOpen(conversation) || !conversation.messages.size) return;
-  const newest = conversation.messages.get(Math.max(...conversation.messages.keys()));
-  const me = conversation.members.get(state.session.userId);
-  if (me && newest.seq > me.read) receipt(42, conversation, newest);
+  if (conversation && isOpen(conversation)) acknowledge(conversation, 42);
 }
 
 export function startTyping(groupId, userId) {
