@@ -72,7 +72,9 @@ export function merge(group) {
   });
   const members = new Map();
   for (const member of group.members) {
-    const known = conversation.members.get(member.user_id);
+    // Our own watermarks as the server has them: a receipt sent into a socket that was dying
+    // is then sent again (acknowledge). Others' may be behind the events already seen.
+    const known = member.user_id === state.session?.userId ? null : conversation.members.get(member.user_id);
     members.set(member.user_id, {
       role: member.role,
       delivered: Math.max(member.last_delivered_seq, known?.delivered ?? 0),
@@ -248,9 +250,16 @@ export function acknowledge(conversation, method) {
   const me = conversation.members.get(state.session.userId);
   if (!me) return;
   const mark = method === 42 ? me.read : me.delivered;
+  // Only up to the first seq not held yet: naming a later message (our own, say) would cover
+  // one still on its way without its sender ever hearing of it.
+  let top = Infinity;
+  if (conversation.loaded && conversation.messages.size) {
+    top = Math.max(mark, Math.min(...conversation.messages.keys()) - 1);
+    while (conversation.messages.has(top + 1)) top += 1;
+  }
   const newest = new Map();
   for (const message of conversation.messages.values()) {
-    if (message.seq <= mark) continue;
+    if (message.seq <= mark || message.seq > top) continue;
     const known = newest.get(message.user_id);
     if (!known || known.seq < message.seq) newest.set(message.user_id, message);
   }
