@@ -71,6 +71,9 @@ step "swagger ui in a browser" scripts/check-swagger-ui.sh
 # The server against its OpenAPI document (schemathesis, real credentials in every dialect), and a
 # client generated from the document that logs in and reads a conversation back.
 step "api contract" scripts/check-api-contract.sh
+# The web chat client at / in Debian's headless Chromium: two users, two gateways, one killed
+# mid-chat, no request leaving the machine.
+step "web client in a browser" scripts/check-web-client.sh
 
 done_list=$(printf '%s, ' "${STEPS_DONE[@]}")
 printf '\n==== all %d step(s) passed: %s\n' "${#STEPS_DONE[@]}" "${done_list%, }"

@@ -23,6 +23,7 @@ pub mod services;
 pub mod sessions;
 pub mod state;
 pub mod typing;
+pub mod web;
 pub mod webapp;
 pub mod websocket;
 

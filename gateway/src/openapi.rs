@@ -33,6 +33,7 @@ pub const SWAGGER_UI_PATH: &str = "/api";
         (name = "messenger", description = "The messenger dialect (seed 004): users under /api, its WebSocket at /; see docs/messenger-api.md"),
         (name = "webapp", description = "The web-app dialect (seed 003): HTTP under /http with an authentication header, its socket at /socket; see docs/webapp-api.md"),
         (name = "platform", description = "The platform-backend dialect (seed 002): POST /token, /backend/chats/… (and /chats/…), with a platform's API key; see docs/platform-api.md"),
+        (name = "web", description = "The web chat client: its page at / for a browser, its files under /web/; see docs/web-client.md"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "documentation", description = "This document and Swagger UI"),
     ),
@@ -103,6 +104,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(crate::healthz))
         .routes(routes!(crate::readyz))
+        .routes(routes!(crate::web::web_file))
         .merge(crate::native::routes())
         .merge(crate::echat::routes())
         .merge(crate::messenger::routes())

@@ -1,7 +1,8 @@
 //! The WebSocket at `/`: the access JWT of `Authorization: Bearer <token>` on the handshake
 //! (or, for browsers, which cannot set headers there, a `token` query parameter), verified by
 //! auth-service; none or a bad one is 401 before the upgrade. A plain `GET /` without an
-//! upgrade says where the API and its documentation are.
+//! upgrade says where the API and its documentation are — or, to a browser (`Accept` preferring
+//! `text/html`), serves the web chat client ([`crate::web`]).
 
 use axum::Json;
 use std::sync::Arc;
@@ -45,7 +46,9 @@ pub struct TokenQuery {
         description = "the access token, for clients that cannot send the header")),
     responses(
         (status = 101, description = "the WebSocket: requests and replies as in docs/messenger-api.md"),
-        (status = 200, description = "a request without an upgrade", body = Pointer),
+        (status = 200, description = "a request without an upgrade: where the API is, or, when \
+            `Accept` prefers `text/html` (a browser), the web chat client's page",
+            content((Pointer = "application/json"), (String = "text/html"))),
         (status = 401, description = "`unauthorized`: no token, or an invalid one",
             body = ErrorBody),
         (status = 403, description = "`origin_not_allowed`: a browser Origin not allowed",
@@ -57,6 +60,9 @@ pub async fn upgrade(
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let Ok(upgrade) = upgrade else {
+        if crate::web::prefers_html(&headers) {
+            return crate::web::index(&headers);
+        }
         return Json(Pointer {
             name: "chat-backend",
             docs: "/api/",

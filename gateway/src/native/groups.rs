@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chat_proto::auth::GetUsersRequest;
 use chat_proto::chat::{
-    Conversation, CreateGroupRequest, GetConversationRequest, ListConversationsRequest,
-    MembershipRequest,
+    Conversation, ConversationKind, CreateGroupRequest, GetConversationRequest,
+    ListConversationsRequest, MembershipRequest,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -213,14 +213,24 @@ async fn ensure_users_exist(state: &AppState, user_ids: &[String]) -> Result<(),
     }
 }
 
+/// `direct`, `group` or `bot`: what kind of conversation it is (an added field).
+fn kind_name(kind: i32) -> &'static str {
+    match ConversationKind::try_from(kind) {
+        Ok(ConversationKind::Direct) => "direct",
+        Ok(ConversationKind::Bot) => "bot",
+        _ => "group",
+    }
+}
+
 pub fn member_ids(group: &Conversation) -> Vec<String> {
     group.members.iter().map(|m| m.user_id.clone()).collect()
 }
 
-fn group_json(group: &Conversation) -> Value {
+pub(super) fn group_json(group: &Conversation) -> Value {
     json!({
         "id": group.id,
         "number": group.number,
+        "kind": kind_name(group.kind),
         "name": group.name,
         "owner_id": group.owner_id,
         "is_public": group.is_public,

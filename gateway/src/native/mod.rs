@@ -4,6 +4,7 @@
 pub mod events;
 mod groups;
 mod history;
+mod people;
 mod rpc;
 pub mod schema;
 mod socket;
@@ -17,7 +18,8 @@ use crate::state::AppState;
 /// The native protocol's routes, each with its OpenAPI operation.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(users::create_user))
+        .routes(routes!(users::create_user, people::find_users))
+        .routes(routes!(people::direct_conversation))
         .routes(routes!(users::login))
         .routes(routes!(users::create_session))
         .routes(routes!(users::delete_session))

@@ -77,6 +77,8 @@ pub struct MemberJson {
 pub struct GroupJson {
     id: String,
     number: i64,
+    /// `direct`, `group` or `bot`.
+    kind: String,
     name: String,
     owner_id: String,
     is_public: bool,

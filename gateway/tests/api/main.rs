@@ -56,6 +56,7 @@ mod session_tokens;
 mod sessions;
 mod socket_errors;
 mod walkthrough;
+mod web_client;
 mod webapp;
 mod webapp_bot;
 mod webapp_client;

@@ -60,6 +60,7 @@ async fn every_documented_operation_is_served(backend: Backend) {
                 "messenger",
                 "webapp",
                 "platform",
+                "web",
                 "operations",
                 "documentation",
             ];
