@@ -76,6 +76,8 @@ pub async fn find_users(
     let Query(query) =
         query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
     let mut auth = state.services.auth.clone();
+    // Looked up by id, everyone is shown (a bot conversation's member too); found by name, the
+    // gateways' bot account is left out, as the web app's user list leaves it out.
     let users = if let Some(ids) = query.ids {
         let user_ids: Vec<String> = ids
             .split(',')
@@ -115,6 +117,9 @@ pub async fn find_users(
                 auth.list_users(request).await?.into_inner().users
             }
         }
+        .into_iter()
+        .filter(|u| !crate::bot::is_service_account(&u.username))
+        .collect()
     };
     Ok(Json(PeopleJson {
         users: users.into_iter().map(PersonJson::from).collect(),
@@ -161,6 +166,7 @@ pub async fn direct_conversation(
             user_id: user.id,
             peer_id,
             create: true,
+            bot: false,
         })
         .await?
         .into_inner();
