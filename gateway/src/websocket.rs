@@ -90,7 +90,11 @@ async fn pump<R: Requests>(
                     Box::pin(crate::request_id::scope(requests.text(text.as_str(), sink))).await
                 }
                 Some(Ok(Message::Binary(_))) => write(sink, requests.binary()).await,
-                Some(Ok(Message::Close(_))) | None => return None,
+                Some(Ok(Message::Close(_))) => {
+                    answer_close(sink).await;
+                    return None;
+                }
+                None => return None,
                 Some(Ok(_)) => Ok(()),
                 Some(Err(error)) => return read_error_close(&error),
             },
@@ -216,6 +220,12 @@ pub async fn open(state: &AppState, connection: &Connection) -> Option<i64> {
             None
         }
     }
+}
+
+/// Answers a client's close frame: the reply is queued when the close is read, and goes out
+/// only with the next write or flush (RFC 6455, 5.5.1; without it the client sees 1006).
+pub async fn answer_close(sink: &mut Sink) {
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, sink.close()).await;
 }
 
 /// The close for a socket whose start could not be read.

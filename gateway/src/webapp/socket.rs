@@ -146,7 +146,12 @@ async fn init(socket: &mut WebSocket, state: &AppState) -> Option<(Identity, Str
         };
         let text = match frame {
             Message::Text(text) => text,
-            Message::Close(_) => return None,
+            Message::Close(_) => {
+                // Answers the client's close (the reply goes out with a flush).
+                let closing = futures_util::SinkExt::close(socket);
+                let _ = tokio::time::timeout(websocket::WRITE_TIMEOUT, closing).await;
+                return None;
+            }
             Message::Binary(_) => {
                 let error = WebappError::invalid_data("send JSON in text frames");
                 send(socket, error.frame()).await?;

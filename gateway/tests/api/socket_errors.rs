@@ -1,6 +1,6 @@
 //! Bad frames get an error event and the socket stays open; an oversized frame closes it with
 //! 1009, a text frame that is not UTF-8 with 1007, a frame that breaks the protocol with 1002;
-//! an unknown messaging URL is refused before the upgrade.
+//! an unknown messaging URL is refused before the upgrade; a client's close is answered.
 
 use serde_json::json;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -156,7 +156,14 @@ fn client_frame(opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
 
 async fn frames_that_break_the_protocol_close_with_its_codes(backend: Backend) {
     let stack = spawn_stack(backend, 1).await;
-    let cases: [(&str, Vec<u8>, u16); 4] = [
+    let cases: [(&str, Vec<u8>, u16); 5] = [
+        // Not an error: the client closes, and the server answers with its close (RFC 6455,
+        // 5.5.1), not by dropping the connection (which the client sees as 1006).
+        (
+            "a close from the client",
+            client_frame(0x8, &1000u16.to_be_bytes(), true),
+            1000,
+        ),
         (
             "invalid UTF-8 in a text frame",
             client_frame(0x1, &[0xff, 0xfe, 0xfd], true),
