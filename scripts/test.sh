@@ -61,7 +61,8 @@ step "cargo test" cargo test --workspace --all-targets "$@"
 step "openapi document" scripts/check-openapi.sh
 # The release binaries as docker-compose.yml runs them, on loopback, with SIGTERM under traffic
 # (tests/release_smoke.rs).
-step "release build" cargo build --release --workspace --bins
+# (Not chat-bench, the load tool: build it with the others before bench/run.sh, as it says.)
+step "release build" cargo build --release --workspace --bins --exclude chat-bench
 step "release smoke test" cargo test -p chat-backend --test release_smoke -- --ignored
 # The fault suite's short form: its own Postgres and Redis, the release binaries, one kill or
 # outage per test under traffic, every acknowledgement and delivery checked (tests/fault.rs).
