@@ -3,13 +3,13 @@
 
 use std::error::Error;
 
-use tonic::metadata::{MetadataMap, MetadataValue};
+pub use chat_proto::errors::ErrorCode;
 use tonic::{Code, Status};
 
 use crate::store::StoreError;
 
 /// The metadata key carrying the stable error code; clients match on it, not on the message.
-pub const ERROR_CODE_KEY: &str = "x-error-code";
+pub const ERROR_CODE_KEY: &str = chat_proto::errors::METADATA_KEY;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -57,26 +57,26 @@ impl AuthError {
     }
 
     /// The stable code clients match on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AuthError::Validation(_) => "validation_failed",
-            AuthError::UsernameTaken => "username_taken",
-            AuthError::EmailTaken => "email_taken",
-            AuthError::UserNotFound => "user_not_found",
-            AuthError::WrongCredentials => "wrong_credentials",
-            AuthError::TooManyAttempts => "too_many_attempts",
-            AuthError::InvalidToken => "invalid_token",
-            AuthError::TokenExpired => "token_expired",
-            AuthError::ConnectionNotFound => "connection_not_found",
-            AuthError::SessionNotFound => "session_not_found",
-            AuthError::InvalidApiKey => "invalid_api_key",
-            AuthError::RefreshTokenReused => "refresh_token_reused",
-            AuthError::BadSignature => "bad_signature",
-            AuthError::NoPublicKey => "no_public_key",
-            AuthError::KeyNotFound => "key_not_found",
-            AuthError::RegistrationNotFound => "registration_not_found",
-            AuthError::Unavailable(_) => "service_unavailable",
-            AuthError::Internal(_) => "internal",
+            AuthError::Validation(_) => ErrorCode::ValidationFailed,
+            AuthError::UsernameTaken => ErrorCode::UsernameTaken,
+            AuthError::EmailTaken => ErrorCode::EmailTaken,
+            AuthError::UserNotFound => ErrorCode::UserNotFound,
+            AuthError::WrongCredentials => ErrorCode::WrongCredentials,
+            AuthError::TooManyAttempts => ErrorCode::TooManyAttempts,
+            AuthError::InvalidToken => ErrorCode::InvalidToken,
+            AuthError::TokenExpired => ErrorCode::TokenExpired,
+            AuthError::ConnectionNotFound => ErrorCode::ConnectionNotFound,
+            AuthError::SessionNotFound => ErrorCode::SessionNotFound,
+            AuthError::InvalidApiKey => ErrorCode::InvalidApiKey,
+            AuthError::RefreshTokenReused => ErrorCode::RefreshTokenReused,
+            AuthError::BadSignature => ErrorCode::BadSignature,
+            AuthError::NoPublicKey => ErrorCode::NoPublicKey,
+            AuthError::KeyNotFound => ErrorCode::KeyNotFound,
+            AuthError::RegistrationNotFound => ErrorCode::RegistrationNotFound,
+            AuthError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            AuthError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -112,9 +112,9 @@ impl AuthError {
             }
             _ => {}
         }
-        let mut metadata = MetadataMap::new();
-        metadata.insert(ERROR_CODE_KEY, MetadataValue::from_static(self.code()));
-        Status::with_metadata(self.grpc_code(), self.to_string(), metadata)
+        let mut status = Status::new(self.grpc_code(), self.to_string());
+        self.code().attach(&mut status);
+        status
     }
 }
 

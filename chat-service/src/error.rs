@@ -1,6 +1,6 @@
 //! The chat service's errors, and the one place they become gRPC statuses.
 
-use tonic::metadata::MetadataValue;
+pub use chat_proto::errors::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -52,17 +52,17 @@ impl ChatError {
     }
 
     /// The stable snake_case code clients match on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ChatError::Validation(_) => "validation_failed",
-            ChatError::ConversationNotFound => "conversation_not_found",
-            ChatError::MessageNotFound => "message_not_found",
-            ChatError::NotAMember => "not_a_member",
-            ChatError::Forbidden(_) => "forbidden",
-            ChatError::WrongKind(_) => "wrong_conversation_kind",
-            ChatError::ExternalIdTaken => "external_id_taken",
-            ChatError::Unavailable(_) => "service_unavailable",
-            ChatError::Internal(_) => "internal",
+            ChatError::Validation(_) => ErrorCode::ValidationFailed,
+            ChatError::ConversationNotFound => ErrorCode::ConversationNotFound,
+            ChatError::MessageNotFound => ErrorCode::MessageNotFound,
+            ChatError::NotAMember => ErrorCode::NotAMember,
+            ChatError::Forbidden(_) => ErrorCode::Forbidden,
+            ChatError::WrongKind(_) => ErrorCode::WrongConversationKind,
+            ChatError::ExternalIdTaken => ErrorCode::ExternalIdTaken,
+            ChatError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            ChatError::Internal(_) => ErrorCode::Internal,
         }
     }
 }
@@ -89,9 +89,7 @@ impl From<ChatError> for tonic::Status {
                 tonic::Status::internal("internal error")
             }
         };
-        status
-            .metadata_mut()
-            .insert("x-error-code", MetadataValue::from_static(code));
+        code.attach(&mut status);
         status
     }
 }

@@ -60,9 +60,13 @@ pub async fn login_by_email_or_name(
     Ok(login.into_inner())
 }
 
-/// Whether an error code of a login means the credentials were wrong.
-pub fn is_wrong_credentials(code: &str) -> bool {
-    code == "user_not_found" || code == "wrong_credentials"
+/// Whether a login's refusal means the credentials were wrong.
+pub fn is_wrong_credentials(status: &tonic::Status) -> bool {
+    use crate::error::ErrorCode;
+    matches!(
+        ErrorCode::of(status),
+        Some(ErrorCode::UserNotFound | ErrorCode::WrongCredentials)
+    )
 }
 
 pub async fn verify(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {

@@ -6,12 +6,16 @@ use std::borrow::Cow;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+pub use chat_proto::errors::ErrorCode;
 use serde_json::json;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
+    /// The code shown to the client: the service's ([`ErrorCode::as_str`]) or the gateway's own.
     pub code: Cow<'static, str>,
+    /// The service's code, when a service refused: what the dialects' tables match on.
+    pub service: Option<ErrorCode>,
     pub message: String,
 }
 
@@ -20,6 +24,7 @@ impl ApiError {
         Self {
             status,
             code: Cow::Borrowed(code),
+            service: None,
             message: message.into(),
         }
     }
@@ -59,12 +64,9 @@ impl ApiError {
             }
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        let code = status
-            .metadata()
-            .get("x-error-code")
-            .and_then(|v| v.to_str().ok())
-            .map(|c| Cow::Owned(c.to_owned()))
-            .unwrap_or(Cow::Borrowed(default_code));
+        // A code this gateway does not know (a newer service's) reads as its gRPC code's.
+        let service = ErrorCode::of(&status);
+        let code = Cow::Borrowed(service.map_or(default_code, ErrorCode::as_str));
         let message = if http.is_server_error() {
             tracing::warn!(grpc_code = ?status.code(), message = status.message(), "service call failed");
             match http {
@@ -77,6 +79,7 @@ impl ApiError {
         Self {
             status: http,
             code,
+            service,
             message,
         }
     }

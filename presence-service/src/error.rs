@@ -1,13 +1,13 @@
 //! What the gRPC edge of presence-service can fail with, and the one place that turns it into a
 //! `tonic::Status` with a stable `x-error-code`.
 
-use tonic::metadata::MetadataValue;
+pub use chat_proto::errors::ErrorCode;
 use tonic::{Code, Status};
 
 use crate::store::StoreError;
 
 /// Metadata key carrying the stable snake_case error code clients match on.
-pub const ERROR_CODE_KEY: &str = "x-error-code";
+pub const ERROR_CODE_KEY: &str = chat_proto::errors::METADATA_KEY;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PresenceError {
@@ -21,10 +21,10 @@ pub enum PresenceError {
 
 impl PresenceError {
     /// The stable code clients match on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Validation(_) => "validation_failed",
-            Self::Store(_) => "internal",
+            Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::Store(_) => ErrorCode::Internal,
         }
     }
 }
@@ -39,9 +39,7 @@ impl From<PresenceError> for Status {
                 Status::new(Code::Internal, "internal error")
             }
         };
-        status
-            .metadata_mut()
-            .insert(ERROR_CODE_KEY, MetadataValue::from_static(code));
+        code.attach(&mut status);
         status
     }
 }

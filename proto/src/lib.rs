@@ -3,6 +3,8 @@
 //! Modules follow the protobuf packages (`auth.v1`, ...) so that cross-package references resolve;
 //! each top-level module re-exports its current version.
 
+pub mod errors;
+
 pub mod auth {
     pub mod v1 {
         tonic::include_proto!("auth.v1");

@@ -90,13 +90,18 @@ impl EchatError {
 /// refused Origin) stay what they are.
 impl From<ApiError> for EchatError {
     fn from(error: ApiError) -> Self {
-        let code = match error.code.as_ref() {
-            "username_taken" | "email_taken" => Cow::Borrowed("user_already_exists"),
-            "conversation_not_found" | "not_a_member" => Cow::Borrowed("room_not_found"),
-            "invalid_token" | "token_expired" | "session_not_found" | "connection_not_found" => {
-                Cow::Borrowed("unauthorized")
-            }
-            "invalid_body" => Cow::Borrowed("invalid_json"),
+        use crate::error::ErrorCode as E;
+        let code = match (error.service, error.code.as_ref()) {
+            (Some(E::UsernameTaken | E::EmailTaken), _) => Cow::Borrowed("user_already_exists"),
+            (Some(E::ConversationNotFound | E::NotAMember), _) => Cow::Borrowed("room_not_found"),
+            (
+                Some(
+                    E::InvalidToken | E::TokenExpired | E::SessionNotFound | E::ConnectionNotFound,
+                ),
+                _,
+            ) => Cow::Borrowed("unauthorized"),
+            // The gateway's own code for a body that is not JSON.
+            (None, "invalid_body") => Cow::Borrowed("invalid_json"),
             _ => error.code,
         };
         let status = match code.as_ref() {
@@ -184,7 +189,10 @@ mod tests {
             (StatusCode::SERVICE_UNAVAILABLE, "draining", 503, "draining"),
         ];
         for (status, code, want_status, want_code) in cases {
-            let error = EchatError::from(ApiError::new(status, code, "m"));
+            // A service's code as from_status reads it; the gateway's own codes parse to none.
+            let mut refused = ApiError::new(status, code, "m");
+            refused.service = crate::error::ErrorCode::parse(code);
+            let error = EchatError::from(refused);
             assert_eq!(
                 (error.status.as_u16(), error.code.as_ref()),
                 (want_status, want_code),

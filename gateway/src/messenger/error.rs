@@ -48,10 +48,11 @@ impl Failure {
 /// The shared codes in the document's words; a service's own message otherwise.
 impl From<ApiError> for Failure {
     fn from(error: ApiError) -> Self {
-        match error.code.as_ref() {
-            "conversation_not_found" | "wrong_conversation_kind" => Self::group_not_found(),
-            "not_a_member" => Self::not_a_member(),
-            "user_not_found" => Self::user_not_found(),
+        use crate::error::ErrorCode as E;
+        match error.service {
+            Some(E::ConversationNotFound | E::WrongConversationKind) => Self::group_not_found(),
+            Some(E::NotAMember) => Self::not_a_member(),
+            Some(E::UserNotFound) => Self::user_not_found(),
             _ => Self {
                 code: error.code,
                 message: error.message,
@@ -104,12 +105,13 @@ impl HttpError {
 /// is the username too, so either being taken reads as the email being taken.
 impl From<ApiError> for HttpError {
     fn from(error: ApiError) -> Self {
-        let (code, message) = match error.code.as_ref() {
-            "username_taken" | "email_taken" => (
+        use crate::error::ErrorCode as E;
+        let (code, message) = match error.service {
+            Some(E::UsernameTaken | E::EmailTaken) => (
                 Cow::Borrowed("email_taken"),
                 "A user with this email already exists".to_owned(),
             ),
-            "invalid_token" | "token_expired" => (error.code, "Unauthorized".to_owned()),
+            Some(E::InvalidToken | E::TokenExpired) => (error.code, "Unauthorized".to_owned()),
             _ => (error.code, error.message),
         };
         let status = match error.status {

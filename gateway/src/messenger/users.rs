@@ -165,13 +165,16 @@ pub async fn login(
         PLATFORM,
     )
     .await
-    .map_err(|status| match HttpError::from(status) {
-        refused if crate::auth::is_wrong_credentials(&refused.code) => HttpError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong_credentials",
-            "Wrong email or password",
-        ),
-        other => other,
+    .map_err(|status| {
+        if crate::auth::is_wrong_credentials(&status) {
+            HttpError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong_credentials",
+                "Wrong email or password",
+            )
+        } else {
+            HttpError::from(status)
+        }
     })?;
     let user = login.user.unwrap_or_default();
     Ok(Json(LoginJson {

@@ -292,10 +292,10 @@ async fn verify(
         })
         .await
         .map_err(|status| match crate::error::ApiError::from_status(status) {
-            error if error.code == "bad_signature" => {
+            error if error.service == Some(crate::error::ErrorCode::BadSignature) => {
                 PlatformError::bad_request("Invalid signature")
             }
-            error if error.code == "no_public_key" => {
+            error if error.service == Some(crate::error::ErrorCode::NoPublicKey) => {
                 PlatformError::bad_request("No public key registered")
             }
             error => PlatformError::of(error, INVALID_PARAMETERS),

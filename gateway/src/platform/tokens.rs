@@ -143,9 +143,10 @@ pub async fn refresh_token(
         .await
         .map_err(|status| {
             let error = ApiError::from_status(status);
-            let text = match error.code.as_ref() {
-                "refresh_token_reused" => "Refresh token reused",
-                "token_expired" => "Refresh token expired",
+            use crate::error::ErrorCode as E;
+            let text = match error.service {
+                Some(E::RefreshTokenReused) => "Refresh token reused",
+                Some(E::TokenExpired) => "Refresh token expired",
                 _ if error.status == StatusCode::UNAUTHORIZED => "Invalid refresh token",
                 _ => return PlatformError::of(error, INVALID_PARAMETERS),
             };

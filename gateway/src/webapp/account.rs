@@ -74,13 +74,16 @@ pub async fn login(
         PLATFORM,
     )
     .await
-    .map_err(|status| match WebappError::from(status) {
-        refused if crate::auth::is_wrong_credentials(&refused.code) => WebappError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong_credentials",
-            "wrong email or password",
-        ),
-        other => other,
+    .map_err(|status| {
+        if crate::auth::is_wrong_credentials(&status) {
+            WebappError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong_credentials",
+                "wrong email or password",
+            )
+        } else {
+            WebappError::from(status)
+        }
     })?;
     Ok(Json(Token {
         token: login.access_token,

@@ -96,9 +96,13 @@ impl From<ApiError> for WebappError {
             StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
             other => other,
         };
-        let code = match error.code.as_ref() {
-            "invalid_token" | "token_expired" | "session_revoked" => Cow::Borrowed("unauthorized"),
-            "validation_failed" => Cow::Borrowed("invalid_data"),
+        use crate::error::ErrorCode as E;
+        let code = match (error.service, error.code.as_ref()) {
+            (Some(E::InvalidToken | E::TokenExpired), _) => Cow::Borrowed("unauthorized"),
+            // The service's and the gateway's own validation alike.
+            (Some(E::ValidationFailed), _) | (None, "validation_failed") => {
+                Cow::Borrowed("invalid_data")
+            }
             _ => error.code,
         };
         Self {

@@ -128,11 +128,15 @@ pub async fn readable_group(
             Ok(found.into_inner())
         }
         Ok(_) => Err(WebappError::group_not_found()),
-        Err(status) => match WebappError::from(status) {
-            error if error.status.is_server_error() => Err(error),
-            error if members_only && error.code == "not_a_member" => Err(error),
-            _ => Err(WebappError::group_not_found()),
-        },
+        Err(status) => {
+            let refused = crate::error::ApiError::from_status(status);
+            let not_a_member = refused.service == Some(crate::error::ErrorCode::NotAMember);
+            match WebappError::from(refused) {
+                error if error.status.is_server_error() => Err(error),
+                error if members_only && not_a_member => Err(error),
+                _ => Err(WebappError::group_not_found()),
+            }
+        }
     }
 }
 
@@ -358,12 +362,14 @@ async fn rename(
         .await;
     let group = match found {
         Ok(group) => group.into_inner(),
-        Err(status) => match WebappError::from(status) {
-            e if e.code == "conversation_not_found" || e.code == "wrong_conversation_kind" => {
+        Err(status) => {
+            use crate::error::ErrorCode as E;
+            let refused = crate::error::ApiError::from_status(status);
+            if let Some(E::ConversationNotFound | E::WrongConversationKind) = refused.service {
                 return Err(WebappError::group_not_found());
             }
-            other => return Err(other),
-        },
+            return Err(refused.into());
+        }
     };
     let shown = shown_one(state, &group, caller).await?;
     announce_group(state, &shown).await;
