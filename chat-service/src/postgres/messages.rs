@@ -157,6 +157,19 @@ async fn store_batch(
         .collect())
 }
 
+/// SQL: whether the member `m` of a sender's row `s` has another member's message above
+/// `watermark` and below their newest message `s.seq` — one they may not have received yet.
+/// Their send then leaves that watermark where it is: moved over it, the watermark would cover
+/// the message without its sender ever being told (a receipt logs an event only when it moves
+/// the watermark), so the client's receipt for it, naming it, moves it instead.
+fn others_below(watermark: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id \
+         AND o.seq > {watermark} AND o.seq < s.seq AND o.sender_id <> m.user_id \
+         AND o.deleted_at IS NULL)"
+    )
+}
+
 fn members_of<'m>(members: &'m HashMap<Uuid, Vec<String>>, conversation: &Uuid) -> &'m [String] {
     members.get(conversation).map_or(&[], Vec::as_slice)
 }
@@ -294,8 +307,8 @@ async fn store_fresh(
         stored.push(draft);
     }
     // One statement stores the messages, moves each sender's watermarks (they have seen their
-    // own messages) and logs the events, in the messages' order.
-    let inserted: i64 = sqlx::query_scalar(
+    // own messages, see `others_below`) and logs the events, in the messages' order.
+    let inserted: i64 = sqlx::query_scalar(&format!(
         "WITH inserted AS ( \
              INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
                  signature, created_at, sender_number, conversation_number, number) \
@@ -304,8 +317,11 @@ async fn store_fresh(
                  $11::bigint[]) \
              RETURNING conversation_id, sender_id, seq), \
          seen AS ( \
-             UPDATE members m SET last_delivered_seq = GREATEST(m.last_delivered_seq, s.seq), \
-                 last_read_seq = GREATEST(m.last_read_seq, s.seq) \
+             UPDATE members m SET \
+                 last_delivered_seq = CASE WHEN {delivered} THEN m.last_delivered_seq \
+                     ELSE GREATEST(m.last_delivered_seq, s.seq) END, \
+                 last_read_seq = CASE WHEN {read} THEN m.last_read_seq \
+                     ELSE GREATEST(m.last_read_seq, s.seq) END \
              FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM inserted \
                    GROUP BY conversation_id, sender_id) s \
              WHERE m.conversation_id = s.conversation_id AND m.user_id = s.sender_id), \
@@ -316,7 +332,9 @@ async fn store_fresh(
                  AS e(conversation_id, recipients, entry, n) \
              ORDER BY e.n) \
          SELECT count(*) FROM inserted",
-    )
+        delivered = others_below("m.last_delivered_seq"),
+        read = others_below("m.last_read_seq"),
+    ))
     .bind(&columns.ids)
     .bind(&columns.conversations)
     .bind(&columns.seqs)

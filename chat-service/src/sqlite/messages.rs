@@ -98,9 +98,20 @@ async fn send_in(tx: &mut SqliteConnection, new: &NewMessage) -> StoreResult<Sen
     .fetch_one(&mut *tx)
     .await?;
     let stored = message(&row)?;
-    // The sender has seen their own message.
+    // The sender has seen their own message. A watermark below another member's message
+    // stays where it is: moved over it, it would cover that message without its sender ever
+    // being told (a receipt logs an event only when it moves the watermark); the client's
+    // receipt naming it moves it instead.
     sqlx::query(
-        "UPDATE members SET last_delivered_seq = $3, last_read_seq = $3 \
+        "UPDATE members SET \
+             last_delivered_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
+                 WHERE o.conversation_id = $1 AND o.seq > last_delivered_seq AND o.seq < $3 \
+                 AND o.sender_id <> $2 AND o.deleted_at IS NULL) \
+                 THEN last_delivered_seq ELSE MAX(last_delivered_seq, $3) END, \
+             last_read_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
+                 WHERE o.conversation_id = $1 AND o.seq > last_read_seq AND o.seq < $3 \
+                 AND o.sender_id <> $2 AND o.deleted_at IS NULL) \
+                 THEN last_read_seq ELSE MAX(last_read_seq, $3) END \
          WHERE conversation_id = $1 AND user_id = $2",
     )
     .bind(new.conversation.hyphenated())

@@ -285,7 +285,8 @@ test('two users chat in the web client, through a gateway killed mid-chat', asyn
     }
     for (const page of [a, b]) {
       for (const text of after) await message(page, text).waitFor(WAIT);
-      await page.locator('.receipt[data-state="sending"]').waitFor({ state: 'detached', ...WAIT });
+      // None left (`first()`: there may be several while the sends go again).
+      await page.locator('.receipt[data-state="sending"]').first().waitFor({ state: 'detached', ...WAIT });
       await page.locator('#status').waitFor({ state: 'hidden', ...WAIT });
       const seen = await page.evaluate(() => window.statusesSeen);
       assert.ok(seen.includes('reconnecting…'), `"reconnecting…" shown: ${seen}`);
