@@ -30,6 +30,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+const REQUEST_READ_TIMEOUT_SECS: u64 = 10;
+const UNAUTHENTICATED_SOCKET_TIMEOUT_SECS: u64 = 10;
+const MAX_CONNECTIONS_PER_ADDRESS: usize = 1024;
+
 /// The limits every connection is served under; each is a flag and an environment variable of
 /// the gateway and of the single process.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,7 +45,7 @@ pub struct ConnectionLimits {
         long = "request-read-timeout",
         env = "REQUEST_READ_TIMEOUT_SECS",
         value_name = "SECONDS",
-        default_value_t = 10
+        default_value_t = REQUEST_READ_TIMEOUT_SECS
     )]
     pub request_read_timeout_secs: u64,
     /// Seconds a WebSocket that authenticates by its first frame (the web app's `/socket`) may
@@ -50,7 +54,7 @@ pub struct ConnectionLimits {
         long = "unauthenticated-socket-timeout",
         env = "UNAUTHENTICATED_SOCKET_TIMEOUT_SECS",
         value_name = "SECONDS",
-        default_value_t = 10
+        default_value_t = UNAUTHENTICATED_SOCKET_TIMEOUT_SECS
     )]
     pub unauthenticated_socket_timeout_secs: u64,
     /// Connections one client address may hold open at once, HTTP and WebSocket alike; one more
@@ -60,7 +64,7 @@ pub struct ConnectionLimits {
         long = "max-connections-per-address",
         env = "MAX_CONNECTIONS_PER_ADDRESS",
         value_name = "COUNT",
-        default_value_t = 1024
+        default_value_t = MAX_CONNECTIONS_PER_ADDRESS
     )]
     pub max_connections_per_address: usize,
 }
@@ -68,9 +72,9 @@ pub struct ConnectionLimits {
 impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
-            request_read_timeout_secs: 10,
-            unauthenticated_socket_timeout_secs: 10,
-            max_connections_per_address: 1024,
+            request_read_timeout_secs: REQUEST_READ_TIMEOUT_SECS,
+            unauthenticated_socket_timeout_secs: UNAUTHENTICATED_SOCKET_TIMEOUT_SECS,
+            max_connections_per_address: MAX_CONNECTIONS_PER_ADDRESS,
         }
     }
 }

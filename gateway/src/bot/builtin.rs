@@ -2,18 +2,15 @@
 //! who is online (presence), the asker's unread messages (chat-service's read watermarks), the
 //! public groups, the asker's own account, the time. Anything else gets a pointer to `help`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use chat_proto::auth::{GetUsersRequest, ListUsersRequest, User};
+use chat_proto::auth::{GetUsersRequest, User};
 use chat_proto::chat::{ConversationKind, ListConversationsRequest, ListPublicGroupsRequest};
-use chat_proto::presence::LocateRequest;
 use tonic::Status;
 
-use super::{Asker, is_service_account};
+use super::Asker;
 use crate::state::AppState;
 
-/// Users listed (and located) per call.
-const PAGE: u32 = 1000;
 /// Most names or groups one answer lists.
 const MOST_LISTED: usize = 30;
 
@@ -120,42 +117,12 @@ fn listed(names: &[String], total: usize) -> String {
 }
 
 async fn online(state: &AppState, me: &User) -> Result<String, Status> {
-    let mut others = Vec::new();
-    let mut after = 0;
-    loop {
-        let users = state
-            .services
-            .auth
-            .clone()
-            .list_users(ListUsersRequest {
-                after_number: after,
-                limit: PAGE,
-            })
-            .await?
-            .into_inner()
-            .users;
-        let located = state
-            .services
-            .presence
-            .clone()
-            .locate(LocateRequest {
-                user_ids: users.iter().map(|user| user.id.clone()).collect(),
-            })
-            .await?
-            .into_inner();
-        let online: HashSet<String> = located.online.into_iter().map(|l| l.user_id).collect();
-        others.extend(
-            users
-                .iter()
-                .filter(|u| online.contains(&u.id) && u.id != me.id)
-                .filter(|u| !is_service_account(&u.username))
-                .map(full_name),
-        );
-        match users.last() {
-            Some(last) if users.len() as u32 >= PAGE => after = last.number,
-            _ => break,
-        }
-    }
+    let people = crate::webapp::users::everyone_with_presence(state).await?;
+    let mut others: Vec<String> = people
+        .iter()
+        .filter(|(user, online)| *online && user.id != me.id)
+        .map(|(user, _)| full_name(user))
+        .collect();
     let total = others.len();
     others.truncate(MOST_LISTED);
     Ok(match total {

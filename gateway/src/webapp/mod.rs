@@ -20,7 +20,7 @@ pub mod render;
 mod rooms;
 mod socket;
 mod time;
-mod users;
+pub(crate) mod users;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

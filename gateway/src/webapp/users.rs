@@ -47,6 +47,10 @@ impl UserJson {
 
 /// Which of `users` are online.
 pub async fn online(state: &AppState, users: &[User]) -> Result<HashSet<String>, WebappError> {
+    Ok(located(state, users).await?)
+}
+
+async fn located(state: &AppState, users: &[User]) -> Result<HashSet<String>, tonic::Status> {
     let located = state
         .services
         .presence
@@ -68,7 +72,20 @@ pub async fn list_users(
     State(state): State<AppState>,
     _call: Call<serde_json::Value>,
 ) -> Result<Json<Vec<UserJson>>, WebappError> {
-    let mut listed = Vec::new();
+    let people = everyone_with_presence(&state).await?;
+    Ok(Json(
+        people
+            .iter()
+            .map(|(user, online)| UserJson::new(user, *online))
+            .collect(),
+    ))
+}
+
+/// Every person of the product — the bot account is no one to chat with here, it has its own
+/// chat — listed from auth-service a page at a time, each with whether they have a socket open
+/// now (a socket of any dialect on any replica). The user list and the bot's `online` read it.
+pub async fn everyone_with_presence(state: &AppState) -> Result<Vec<(User, bool)>, tonic::Status> {
+    let mut people = Vec::new();
     let mut after = 0;
     loop {
         let users = state
@@ -82,17 +99,23 @@ pub async fn list_users(
             .await?
             .into_inner()
             .users;
-        let online = online(&state, &users).await?;
-        // The bot is no one to chat with here: it has its own chat.
-        listed.extend(
+        let online = located(state, &users).await?;
+        let next = match users.last() {
+            Some(last) if users.len() as u32 >= PAGE => Some(last.number),
+            _ => None,
+        };
+        people.extend(
             users
-                .iter()
+                .into_iter()
                 .filter(|u| !crate::bot::is_service_account(&u.username))
-                .map(|u| UserJson::new(u, online.contains(&u.id))),
+                .map(|u| {
+                    let online = online.contains(&u.id);
+                    (u, online)
+                }),
         );
-        match users.last() {
-            Some(last) if users.len() as u32 >= PAGE => after = last.number,
-            _ => return Ok(Json(listed)),
+        match next {
+            Some(number) => after = number,
+            None => return Ok(people),
         }
     }
 }
