@@ -167,6 +167,13 @@ pub trait ChatStore: Clone + Send + Sync + 'static {
         message: NewMessage,
     ) -> impl Future<Output = StoreResult<SendMessageResponse>> + Send;
 
+    /// Stores `messages` as one batch, in their order, and answers each as `send_message`
+    /// would: what the send queue does with sends that arrive together.
+    fn send_messages(
+        &self,
+        messages: Vec<NewMessage>,
+    ) -> impl Future<Output = Vec<StoreResult<SendMessageResponse>>> + Send;
+
     fn list_messages(
         &self,
         user: Uuid,

@@ -162,11 +162,17 @@ async fn store_batch(
 /// Their send then leaves that watermark where it is: moved over it, the watermark would cover
 /// the message without its sender ever being told (a receipt logs an event only when it moves
 /// the watermark), so the client's receipt for it, naming it, moves it instead.
+///
+/// The statement's own `inserted` rows are looked at too: a data-modifying CTE's rows are not
+/// visible to the rest of its statement in `messages`, and another member's message may be in
+/// the same batch, just before the sender's.
 fn others_below(watermark: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id \
+        "(EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id \
          AND o.seq > {watermark} AND o.seq < s.seq AND o.sender_id <> m.user_id \
-         AND o.deleted_at IS NULL)"
+         AND o.deleted_at IS NULL) \
+         OR EXISTS (SELECT 1 FROM inserted i WHERE i.conversation_id = m.conversation_id \
+         AND i.seq > {watermark} AND i.seq < s.seq AND i.sender_id <> m.user_id))"
     )
 }
 
@@ -191,10 +197,16 @@ async fn earlier_attempts<'a>(
     if client_ids.is_empty() {
         return Ok(HashMap::new());
     }
+    // One index look-up per key, whatever the planner believes of the table's size: written as
+    // `IN (SELECT … UNNEST …)`, a plan made while the table was young (a hash join over a
+    // sequential scan) was kept by the connection's statement cache as the table grew, so
+    // every batch read every message.
     let rows = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages \
-         WHERE (conversation_id, sender_id, client_message_id) IN ( \
-             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[]))"
+        "SELECT m.* FROM UNNEST($1::uuid[], $2::uuid[], $3::text[]) \
+             AS k(conversation_id, sender_id, client_message_id) \
+         CROSS JOIN LATERAL (SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE conversation_id = k.conversation_id AND sender_id = k.sender_id \
+             AND client_message_id = k.client_message_id LIMIT 1) m"
     ))
     .bind(&conversations)
     .bind(&senders)
@@ -223,7 +235,8 @@ async fn store_fresh(
     members: &HashMap<Uuid, Vec<String>>,
 ) -> StoreResult<Vec<Message>> {
     // Each conversation's seq range and time, and the messages' numbers, drawn in one statement
-    // under the locks: times and numbers follow seq.
+    // under the locks: times and numbers follow seq. The rows are found by their key (`= ANY`),
+    // not by a join a plan made on a young table would answer with a sequential scan.
     let mut counts: HashMap<Uuid, i64> = HashMap::new();
     for send in fresh {
         *counts.entry(send.conversation).or_default() += 1;
@@ -232,8 +245,10 @@ async fn store_fresh(
     let rows: Vec<(Uuid, i64, DateTime<Utc>, Vec<i64>)> = sqlx::query_as(
         "WITH counters AS ( \
              UPDATE conversations c \
-             SET last_seq = c.last_seq + n.count, updated_at = clock_timestamp() \
-             FROM UNNEST($1::uuid[], $2::bigint[]) AS n(id, count) WHERE c.id = n.id \
+             SET last_seq = c.last_seq + (SELECT n.count \
+                     FROM UNNEST($1::uuid[], $2::bigint[]) AS n(id, count) WHERE n.id = c.id), \
+                 updated_at = clock_timestamp() \
+             WHERE c.id = ANY($1) \
              RETURNING c.id, c.last_seq, c.updated_at), \
          numbers AS ( \
              SELECT array_agg(n ORDER BY n) AS numbers FROM ( \

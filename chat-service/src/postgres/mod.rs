@@ -156,6 +156,13 @@ impl ChatStore for PgChatStore {
         self.sends.store(message).await
     }
 
+    async fn send_messages(
+        &self,
+        messages: Vec<NewMessage>,
+    ) -> Vec<StoreResult<SendMessageResponse>> {
+        messages::send_batch(&self.pool, messages, tokio::time::Instant::now()).await
+    }
+
     async fn list_messages(
         &self,
         user: Uuid,

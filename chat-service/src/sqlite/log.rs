@@ -43,6 +43,71 @@ pub async fn append(conn: &mut SqliteConnection, append: &Append) -> Result<(), 
     Ok(())
 }
 
+/// Appends `appends` in order with three statements, however many there are: the head, the
+/// rows (given as one JSON array) and their recipients.
+pub async fn append_all(
+    conn: &mut SqliteConnection,
+    appends: &[Append],
+) -> Result<(), sqlx::Error> {
+    if appends.is_empty() {
+        return Ok(());
+    }
+    let (head, last_time): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE((SELECT MAX(position) FROM event_log), 0), \
+             COALESCE((SELECT MAX(logged_at) FROM event_log), 0)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let at = micros(Utc::now()).max(last_time);
+    let mut rows = Vec::with_capacity(appends.len());
+    let mut recipients = Vec::new();
+    for (position, append) in (head + 1..).zip(appends) {
+        let ids: Vec<String> = append
+            .recipients
+            .iter()
+            .map(|id| id.hyphenated().to_string())
+            .collect();
+        rows.push(serde_json::json!([
+            position,
+            append.conversation.hyphenated().to_string(),
+            ids.join(","),
+            hex(&append.entry),
+        ]));
+        recipients.extend(ids.into_iter().map(|id| serde_json::json!([id, position])));
+    }
+    let encode = |value: &Vec<serde_json::Value>| {
+        serde_json::to_string(value).map_err(|error| sqlx::Error::Encode(error.into()))
+    };
+    sqlx::query(
+        "INSERT INTO event_log (position, logged_at, conversation_id, recipients, entry) \
+         SELECT value ->> 0, $2, value ->> 1, value ->> 2, unhex(value ->> 3) \
+         FROM json_each($1) ORDER BY key",
+    )
+    .bind(encode(&rows)?)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO event_recipients (user_id, position) \
+         SELECT value ->> 0, value ->> 1 FROM json_each($1)",
+    )
+    .bind(encode(&recipients)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Bytes as hexadecimal text, which SQLite's `unhex` turns back into a blob.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    text
+}
+
 fn logged(row: &SqliteRow) -> Result<LoggedRow, sqlx::Error> {
     let recipients: String = row.try_get("recipients")?;
     let recipients = recipients

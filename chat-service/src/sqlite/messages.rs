@@ -1,16 +1,18 @@
 //! Messages in SQLite: sending (seq from the conversation's counter row), history, receipts.
 
-use chat_proto::chat::{MessagePage, ReceiptResponse, SendMessageResponse};
+use std::collections::HashMap;
+
+use chat_proto::chat::{Message, MessagePage, ReceiptResponse, SendMessageResponse};
 use chrono::Utc;
 use sqlx::{SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
-use super::rows::{MESSAGE_COLUMNS, member_ids, message, micros, uuid};
+use super::rows::{MESSAGE_COLUMNS, json_ids, member_ids, message, micros, uuid};
 use super::{log, write};
 use crate::batch::whole_or_alone;
 use crate::error::ChatError;
 use crate::log::Append;
-use crate::records::{HistoryQuery, kind_from_name};
+use crate::records::{HistoryQuery, MessageRecord, kind_from_name};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 /// Stores a batch of sends in one transaction and answers each, in the batch's order (group
@@ -22,6 +24,27 @@ pub async fn send_batch(
     whole_or_alone(&batch, |sends| store_batch(writer, sends)).await
 }
 
+/// A send's fate, decided under the write lock.
+enum Plan {
+    Refused(ChatError),
+    /// A retry of a message stored by an earlier call.
+    Earlier(Message),
+    /// The `n`th message this batch stores.
+    New(usize),
+    /// A retry of the `n`th message this batch stores.
+    Again(usize),
+}
+
+/// A conversation a batch sends to, as it stands when the batch takes the write lock.
+struct Target {
+    number: i64,
+    kind: i32,
+    last_seq: i64,
+    members: Vec<String>,
+}
+
+/// Stores a batch with a fixed number of statements, however many sends it holds: SQLite runs
+/// on a thread of its own, so every statement is a round trip to it.
 async fn store_batch(
     writer: &SqlitePool,
     sends: &[NewMessage],
@@ -30,104 +53,292 @@ async fn store_batch(
     // one after another: a retry with the same client message id sees the first attempt's row,
     // and the counters never hand out a seq twice.
     let mut tx = write(writer).await?;
-    let mut answers = Vec::with_capacity(sends.len());
-    for send in sends {
-        match send_in(&mut tx, send).await {
-            // A send is refused before it writes anything; the batch goes on.
-            Err(error @ (ChatError::ConversationNotFound | ChatError::NotAMember)) => {
-                answers.push(Err(error));
-            }
-            Err(error) => return Err(error),
-            Ok(answer) => answers.push(Ok(answer)),
+    let mut ids: Vec<Uuid> = sends.iter().map(|send| send.conversation).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut targets = targets(&mut tx, &ids).await?;
+    let allowed: Vec<Result<(), ChatError>> = sends
+        .iter()
+        .map(|send| match targets.get(&send.conversation) {
+            None => Err(ChatError::ConversationNotFound),
+            Some(target) if target.members.contains(&send.sender.to_string()) => Ok(()),
+            Some(_) => Err(ChatError::NotAMember),
+        })
+        .collect();
+    let earlier = earlier_attempts(
+        &mut tx,
+        sends
+            .iter()
+            .zip(&allowed)
+            .filter(|(_, allowed)| allowed.is_ok())
+            .map(|(send, _)| send),
+    )
+    .await?;
+
+    let mut plans = Vec::with_capacity(sends.len());
+    let mut fresh: Vec<&NewMessage> = Vec::new();
+    let mut first_of: HashMap<(Uuid, Uuid, &str), usize> = HashMap::new();
+    for (send, allowed) in sends.iter().zip(allowed) {
+        if let Err(error) = allowed {
+            plans.push(Plan::Refused(error));
+            continue;
         }
+        if let Some(client_id) = send.client_message_id.as_deref() {
+            let key = (send.conversation, send.sender, client_id);
+            if let Some(original) = earlier.get(&(key.0, key.1, client_id.to_owned())) {
+                plans.push(Plan::Earlier(original.clone()));
+                continue;
+            }
+            if let Some(&n) = first_of.get(&key) {
+                plans.push(Plan::Again(n));
+                continue;
+            }
+            first_of.insert(key, fresh.len());
+        }
+        plans.push(Plan::New(fresh.len()));
+        fresh.push(send);
     }
+    let stored = store_fresh(&mut tx, &fresh, &mut targets).await?;
     tx.commit().await?;
-    Ok(answers)
+
+    let members_of = |conversation: &Uuid| -> Vec<String> {
+        targets
+            .get(conversation)
+            .map_or_else(Vec::new, |t| t.members.clone())
+    };
+    Ok(sends
+        .iter()
+        .zip(plans)
+        .map(|(send, plan)| {
+            let (message, duplicate) = match plan {
+                Plan::Refused(error) => return Err(error),
+                Plan::Earlier(original) => (original, true),
+                Plan::New(n) => (stored[n].clone(), false),
+                Plan::Again(n) => (stored[n].clone(), true),
+            };
+            Ok(SendMessageResponse {
+                message: Some(message),
+                duplicate,
+                member_ids: members_of(&send.conversation),
+                conversation_kind: targets[&send.conversation].kind,
+            })
+        })
+        .collect())
 }
 
-/// Stores one send in the batch's transaction.
-async fn send_in(tx: &mut SqliteConnection, new: &NewMessage) -> StoreResult<SendMessageResponse> {
-    let kind = member_of(&mut *tx, new.sender, new.conversation).await?;
-    let conversation_kind = i32::from(kind_from_name(&kind));
-    if let Some(client_id) = &new.client_message_id {
-        let existing = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE conversation_id = $1 AND sender_id = $2 AND client_message_id = $3"
-        ))
-        .bind(new.conversation.hyphenated())
-        .bind(new.sender.hyphenated())
-        .bind(client_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = existing {
-            let original = message(&row)?;
-            let members = member_ids(&mut *tx, new.conversation).await?;
-            return Ok(SendMessageResponse {
-                message: Some(original),
-                duplicate: true,
-                member_ids: members,
-                conversation_kind,
-            });
+/// The conversations `ids` that exist, with their counters and current members.
+async fn targets(tx: &mut SqliteConnection, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Target>> {
+    let ids = json_ids(ids);
+    let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+        "SELECT id, number, kind, last_seq FROM conversations \
+         WHERE id IN (SELECT value FROM json_each($1)) AND deleted_at IS NULL",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut targets = HashMap::with_capacity(rows.len());
+    for (id, number, kind, last_seq) in rows {
+        let id = Uuid::parse_str(&id).map_err(|error| ChatError::Internal(error.into()))?;
+        let kind = i32::from(kind_from_name(&kind));
+        targets.insert(
+            id,
+            Target {
+                number,
+                kind,
+                last_seq,
+                members: Vec::new(),
+            },
+        );
+    }
+    let members: Vec<(String, String)> = sqlx::query_as(
+        "SELECT conversation_id, user_id FROM members \
+         WHERE conversation_id IN (SELECT value FROM json_each($1)) AND left_at IS NULL \
+         ORDER BY conversation_id, joined_at, user_id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (conversation, user) in members {
+        let conversation =
+            Uuid::parse_str(&conversation).map_err(|error| ChatError::Internal(error.into()))?;
+        if let Some(target) = targets.get_mut(&conversation) {
+            target.members.push(user);
         }
     }
-    let now = Utc::now();
-    let (seq, conversation_number): (i64, i64) = sqlx::query_as(
-        "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 \
-         RETURNING last_seq, number",
-    )
-    .bind(new.conversation.hyphenated())
-    .bind(micros(now))
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ChatError::ConversationNotFound)?;
-    let row = sqlx::query(&format!(
-        "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_message_id, \
-         signature, created_at, sender_number, conversation_number) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {MESSAGE_COLUMNS}"
+    Ok(targets)
+}
+
+/// Messages already stored under the client message ids of `sends`, by (conversation, sender,
+/// client message id).
+async fn earlier_attempts<'a>(
+    tx: &mut SqliteConnection,
+    sends: impl Iterator<Item = &'a NewMessage>,
+) -> StoreResult<HashMap<(Uuid, Uuid, String), Message>> {
+    let keys: Vec<serde_json::Value> = sends
+        .filter_map(|send| {
+            let client_id = send.client_message_id.as_deref()?;
+            Some(serde_json::json!([
+                send.conversation.hyphenated().to_string(),
+                send.sender.hyphenated().to_string(),
+                client_id
+            ]))
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The keys drive the loop (CROSS JOIN keeps that order), each one an index look-up.
+    let rows = sqlx::query(&format!(
+        "SELECT {columns} FROM json_each($1) k CROSS JOIN messages m \
+         WHERE m.conversation_id = k.value ->> 0 AND m.sender_id = k.value ->> 1 \
+         AND m.client_message_id = k.value ->> 2",
+        columns = MESSAGE_COLUMNS
+            .split(", ")
+            .map(|column| format!("m.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
-    .bind(Uuid::new_v4().hyphenated())
-    .bind(new.conversation.hyphenated())
-    .bind(seq)
-    .bind(new.sender.hyphenated())
-    .bind(&new.body)
-    .bind(&new.client_message_id)
-    .bind(&new.signature)
-    .bind(micros(now))
-    .bind(new.sender_number)
-    .bind(conversation_number)
+    .bind(json(&keys)?)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let original = message(row)?;
+        let key = (
+            uuid(row, "conversation_id")?,
+            uuid(row, "sender_id")?,
+            original.client_message_id.clone(),
+        );
+        found.insert(key, original);
+    }
+    Ok(found)
+}
+
+/// Stores `fresh` (in order): the counters, the messages, the senders' watermarks and the
+/// events, a statement each.
+async fn store_fresh(
+    tx: &mut SqliteConnection,
+    fresh: &[&NewMessage],
+    targets: &mut HashMap<Uuid, Target>,
+) -> StoreResult<Vec<Message>> {
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Numbers continue from where AUTOINCREMENT would: nothing else writes under our lock.
+    let numbers_from: i64 = sqlx::query_scalar(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), \
+             COALESCE((SELECT MAX(number) FROM messages), 0))",
+    )
     .fetch_one(&mut *tx)
     .await?;
-    let stored = message(&row)?;
-    // The sender has seen their own message. A watermark below another member's message
-    // stays where it is: moved over it, it would cover that message without its sender ever
-    // being told (a receipt logs an event only when it moves the watermark); the client's
-    // receipt naming it moves it instead.
+    let now = Utc::now();
+    let mut stored = Vec::with_capacity(fresh.len());
+    let mut rows = Vec::with_capacity(fresh.len());
+    let mut events = Vec::with_capacity(fresh.len());
+    // Per (conversation, sender): their newest message in the batch, for the watermarks.
+    let mut newest: HashMap<(Uuid, Uuid), i64> = HashMap::new();
+    for (number, send) in (numbers_from + 1..).zip(fresh) {
+        let target = targets
+            .get_mut(&send.conversation)
+            .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("no counter for a message")))?;
+        target.last_seq += 1;
+        let draft: Message = MessageRecord {
+            id: Uuid::new_v4(),
+            number,
+            conversation: send.conversation,
+            seq: target.last_seq,
+            sender: send.sender,
+            sender_number: send.sender_number,
+            conversation_number: target.number,
+            body: send.body.clone(),
+            client_message_id: send.client_message_id.clone(),
+            signature: send.signature.clone(),
+            created_at: now,
+        }
+        .into();
+        rows.push(serde_json::json!([
+            number,
+            draft.id,
+            draft.conversation_id,
+            draft.seq,
+            draft.sender_id,
+            draft.body,
+            send.client_message_id,
+            send.signature,
+            micros(now),
+            send.sender_number,
+            target.number,
+        ]));
+        newest.insert((send.conversation, send.sender), target.last_seq);
+        events.push(Append::message(
+            &draft,
+            target.kind,
+            &target.members,
+            send.origin.clone(),
+        )?);
+        stored.push(draft);
+    }
+    let counters: Vec<serde_json::Value> = targets
+        .iter()
+        .map(|(id, target)| serde_json::json!([id.hyphenated().to_string(), target.last_seq]))
+        .collect();
+    sqlx::query(
+        "UPDATE conversations SET last_seq = c.value ->> 1, updated_at = $2 \
+         FROM json_each($1) c WHERE conversations.id = c.value ->> 0 \
+         AND conversations.last_seq < c.value ->> 1",
+    )
+    .bind(json(&counters)?)
+    .bind(micros(now))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO messages (number, id, conversation_id, seq, sender_id, body, \
+             client_message_id, signature, created_at, sender_number, conversation_number) \
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+             value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10 \
+         FROM json_each($1) ORDER BY key",
+    )
+    .bind(json(&rows)?)
+    .execute(&mut *tx)
+    .await?;
+    // The senders have seen their own messages. A watermark below another member's message
+    // stays where it is — this batch's messages included, stored above: moved over it, it
+    // would cover that message without its sender ever being told (a receipt logs an event
+    // only when it moves the watermark); the client's receipt naming it moves it instead.
+    let senders: Vec<serde_json::Value> = newest
+        .iter()
+        .map(|((conversation, sender), seq)| {
+            serde_json::json!([
+                conversation.hyphenated().to_string(),
+                sender.hyphenated().to_string(),
+                seq
+            ])
+        })
+        .collect();
     sqlx::query(
         "UPDATE members SET \
              last_delivered_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
-                 WHERE o.conversation_id = $1 AND o.seq > last_delivered_seq AND o.seq < $3 \
-                 AND o.sender_id <> $2 AND o.deleted_at IS NULL) \
-                 THEN last_delivered_seq ELSE MAX(last_delivered_seq, $3) END, \
+                 WHERE o.conversation_id = members.conversation_id \
+                 AND o.seq > members.last_delivered_seq AND o.seq < s.value ->> 2 \
+                 AND o.sender_id <> members.user_id AND o.deleted_at IS NULL) \
+                 THEN last_delivered_seq ELSE MAX(last_delivered_seq, s.value ->> 2) END, \
              last_read_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
-                 WHERE o.conversation_id = $1 AND o.seq > last_read_seq AND o.seq < $3 \
-                 AND o.sender_id <> $2 AND o.deleted_at IS NULL) \
-                 THEN last_read_seq ELSE MAX(last_read_seq, $3) END \
-         WHERE conversation_id = $1 AND user_id = $2",
+                 WHERE o.conversation_id = members.conversation_id \
+                 AND o.seq > members.last_read_seq AND o.seq < s.value ->> 2 \
+                 AND o.sender_id <> members.user_id AND o.deleted_at IS NULL) \
+                 THEN last_read_seq ELSE MAX(last_read_seq, s.value ->> 2) END \
+         FROM json_each($1) s \
+         WHERE members.conversation_id = s.value ->> 0 AND members.user_id = s.value ->> 1",
     )
-    .bind(new.conversation.hyphenated())
-    .bind(new.sender.hyphenated())
-    .bind(seq)
+    .bind(json(&senders)?)
     .execute(&mut *tx)
     .await?;
-    let members = member_ids(&mut *tx, new.conversation).await?;
-    let event = Append::message(&stored, conversation_kind, &members, new.origin.clone())?;
-    log::append(&mut *tx, &event).await?;
-    Ok(SendMessageResponse {
-        message: Some(stored),
-        duplicate: false,
-        member_ids: members,
-        conversation_kind,
-    })
+    log::append_all(&mut *tx, &events).await?;
+    Ok(stored)
+}
+
+fn json(value: &[serde_json::Value]) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(|error| sqlx::Error::Encode(error.into()))
 }
 
 pub async fn list(

@@ -189,6 +189,13 @@ impl ChatStore for SqliteChatStore {
         self.sends.store(message).await
     }
 
+    async fn send_messages(
+        &self,
+        messages: Vec<NewMessage>,
+    ) -> Vec<StoreResult<SendMessageResponse>> {
+        messages::send_batch(&self.writer, messages).await
+    }
+
     async fn list_messages(
         &self,
         user: Uuid,

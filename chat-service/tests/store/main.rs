@@ -49,6 +49,8 @@ conformance_suite!(
     history_is_for_members_and_public_groups,
     receipts_only_move_forward_and_read_implies_delivered,
     receipts_need_a_member_and_a_message,
+    a_send_moves_its_senders_watermarks_only_over_their_own_messages,
+    a_batch_moves_a_senders_watermarks_only_over_their_own_messages,
     every_write_logs_its_event_for_exactly_its_recipients,
     writes_that_change_nothing_log_nothing,
     a_former_member_gets_their_leave_but_nothing_after_it,
