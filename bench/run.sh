@@ -27,7 +27,8 @@
 # Sizes come from the environment (defaults are the targets of issue 7, within what the
 # machine allows): IDLE_CONNECTIONS, FANOUT_GROUPS, FANOUT_MEMBERS, FANOUT_RATE,
 # FANOUT_DURATION, SEND_SENDERS, SEND_PER_GROUP, SEND_RATE, SEND_DURATION, RECONNECT_GROUPS,
-# RECONNECT_MEMBERS, RECONNECT_MESSAGES. Postgres: PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
+# RECONNECT_MEMBERS, RECONNECT_MESSAGES; PROSODY_ARCHIVE=off runs the Prosody peer with no
+# room archived (on by default). Postgres: PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
 # postgres) and BENCH_DATABASE (chat_bench, dropped and created afresh for each mode); Redis:
 # BENCH_REDIS_URL (redis://127.0.0.1:6379) under a key prefix of its own. Reports go to
 # OUT (target/bench-results), as text and JSON, with the servers' logs and the CPU seconds
@@ -184,6 +185,9 @@ start_mode() { # sets GATEWAYS (--gateway flags), PROTOCOL and GATEWAY_PID
         mkdir "$dir/certs" # none: plain ws:// on loopback, but Prosody looks for the directory
         sed -e "s|@DATA@|$dir|g" -e "s|@PORT@|$PROSODY_PORT|g" \
             "$ROOT/bench/peers/prosody/prosody.cfg.lua" >"$dir/prosody.cfg.lua"
+        if [[ ${PROSODY_ARCHIVE:-on} == off ]]; then # no room archived: what the archive costs
+            sed -i -E 's/^(\s*muc_log_(all_rooms|by_default)) = true/\1 = false/' "$dir/prosody.cfg.lua"
+        fi
         # Prosody refuses to run as root; setpriv keeps the process id (for its CPU and memory).
         if [[ $EUID == 0 ]]; then
             chown -R prosody:prosody "$dir"
