@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the release binaries on loopback and runs every chat-bench scenario against them.
 #
-#   bench/run.sh [single|services|services2|all|socketio|socketio2|peers] [scenario...]
+#   bench/run.sh [single|services|services2|all|socketio|socketio2|prosody|peers] [scenario...]
 #
 #   single     chat-backend in one process (SQLite, in-memory presence and events)
 #   services   auth-, chat-, presence-service on Postgres and Redis, one gateway
@@ -10,17 +10,25 @@
 #   socketio   the peer people run instead: Socket.IO on Node, one node, storing nothing
 #              (bench/peers/socketio; its npm packages are installed on first use)
 #   socketio2  two Socket.IO nodes on Redis (@socket.io/redis-adapter)
-#   peers      socketio and socketio2 in turn
+#   prosody    the peer that keeps everything: Prosody, XMPP group chat (MUC) with every room
+#              archived, over WebSocket on 127.0.0.1:3203 (bench/peers/prosody; Debian's
+#              `prosody` package is installed with apt-get on first use, which needs root; run
+#              as root, Prosody drops to the package's `prosody` user). Its config and data are
+#              in a fresh /tmp/chat-bench-prosody.* directory; /etc/prosody and the system's
+#              own service are neither read nor touched.
+#   peers      socketio, socketio2 and prosody in turn
 #
 # Scenarios default to: idle fanout send reconnect (the peers have no catch-up: reconnect is
 # skipped for them). Build first:
 #   cargo build --release -p chat-bench -p chat-backend -p gateway -p auth-service \
 #     -p chat-service -p presence-service
+# (the peers' modes need chat-bench alone).
 #
 # Sizes come from the environment (defaults are the targets of issue 7, within what the
 # machine allows): IDLE_CONNECTIONS, FANOUT_GROUPS, FANOUT_MEMBERS, FANOUT_RATE,
 # FANOUT_DURATION, SEND_SENDERS, SEND_PER_GROUP, SEND_RATE, SEND_DURATION, RECONNECT_GROUPS,
-# RECONNECT_MEMBERS, RECONNECT_MESSAGES. Postgres: PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
+# RECONNECT_MEMBERS, RECONNECT_MESSAGES; PROSODY_ARCHIVE=off runs the Prosody peer with no
+# room archived (on by default). Postgres: PGHOST/PGPORT/PGUSER (127.0.0.1, 5432,
 # postgres) and BENCH_DATABASE (chat_bench, dropped and created afresh for each mode); Redis:
 # BENCH_REDIS_URL (redis://127.0.0.1:6379) under a key prefix of its own. Reports go to
 # OUT (target/bench-results), as text and JSON, with the servers' logs and the CPU seconds
@@ -53,8 +61,11 @@ DATABASE=${BENCH_DATABASE:-chat_bench}
 REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 # Ports of our own, so that a developer's services on the default ports are left alone.
 AUTH_PORT=51061 CHAT_PORT=51062 PRESENCE_PORT=51063 GATEWAY_PORTS=(3101 3102) PEER_PORTS=(3201 3202)
+PROSODY_PORT=3203
 
-for bin in chat-bench chat-backend gateway auth-service chat-service presence-service; do
+BINARIES=(chat-bench chat-backend gateway auth-service chat-service presence-service)
+[[ $MODES == socketio* || $MODES == prosody || $MODES == peers ]] && BINARIES=(chat-bench)
+for bin in "${BINARIES[@]}"; do
     [[ -x $BIN/$bin ]] || { echo "missing $BIN/$bin: build the release binaries first" >&2; exit 1; }
 done
 # Every socket is a file: take as many as this machine lets us (the hard limit).
@@ -167,8 +178,37 @@ start_mode() { # sets GATEWAYS (--gateway flags), PROTOCOL and GATEWAY_PID
         done
         PROTOCOL=(--protocol socketio)
         ;;
-    *) echo "unknown mode $MODE (single, services, services2, all, socketio, socketio2, peers)" >&2; exit 2 ;;
+    prosody)
+        install_prosody
+        local dir as_prosody=()
+        dir=$(mktemp -d /tmp/chat-bench-prosody.XXXXXX)
+        mkdir "$dir/certs" # none: plain ws:// on loopback, but Prosody looks for the directory
+        sed -e "s|@DATA@|$dir|g" -e "s|@PORT@|$PROSODY_PORT|g" \
+            "$ROOT/bench/peers/prosody/prosody.cfg.lua" >"$dir/prosody.cfg.lua"
+        if [[ ${PROSODY_ARCHIVE:-on} == off ]]; then # no room archived: what the archive costs
+            sed -i -E 's/^(\s*muc_log_(all_rooms|by_default)) = true/\1 = false/' "$dir/prosody.cfg.lua"
+        fi
+        # Prosody refuses to run as root; setpriv keeps the process id (for its CPU and memory).
+        if [[ $EUID == 0 ]]; then
+            chown -R prosody:prosody "$dir"
+            as_prosody=(setpriv --reuid=prosody --regid=prosody --init-groups)
+        fi
+        start prosody "$PROSODY_PORT" "${as_prosody[@]}" prosody --config "$dir/prosody.cfg.lua" -F
+        GATEWAY_PID=$LAST_PID
+        GATEWAYS=(--gateway "http://127.0.0.1:$PROSODY_PORT")
+        PROTOCOL=(--protocol xmpp)
+        ;;
+    *) echo "unknown mode $MODE (single, services, services2, all, socketio, socketio2, prosody, peers)" >&2; exit 2 ;;
     esac
+}
+
+# Debian's prosody package (0.12), from apt, when no prosody is installed.
+install_prosody() {
+    command -v prosody >/dev/null && return 0
+    command -v apt-get >/dev/null || { echo "the Prosody peer needs prosody (or apt-get to install it)" >&2; exit 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prosody \
+        >"$OUT/logs/apt-prosody.log" 2>&1 ||
+        { echo "installing prosody failed: see $OUT/logs/apt-prosody.log" >&2; exit 1; }
 }
 
 # The peers' packages, pinned by their package-lock.json, from the npm registry.
@@ -197,7 +237,7 @@ run_mode() {
     start_mode
     local scenario status=0
     for scenario in $SCENARIOS; do
-        if [[ $MODE == socketio* && $scenario == reconnect ]]; then
+        if [[ ($MODE == socketio* || $MODE == prosody) && $scenario == reconnect ]]; then
             echo "  ($MODE has no catch-up to measure: reconnect skipped)"
             continue
         fi
@@ -247,7 +287,7 @@ run_mode() {
 overall=0
 case $MODES in
 all) for mode in single services services2; do run_mode "$mode" || overall=1; done ;;
-peers) for mode in socketio socketio2; do run_mode "$mode" || overall=1; done ;;
+peers) for mode in socketio socketio2 prosody; do run_mode "$mode" || overall=1; done ;;
 *) run_mode "$MODES" || overall=1 ;;
 esac
 exit $overall

@@ -18,8 +18,10 @@ pub struct Cli {
     /// process on a temporary data directory, and drive it.
     #[arg(long, global = true)]
     pub embedded: bool,
-    /// What the targets speak: the chat backend's native protocol, or the Socket.IO peer of
-    /// bench/peers/socketio (fanout, send and idle; no setup through REST, nothing stored).
+    /// What the targets speak: the chat backend's native protocol, the Socket.IO peer of
+    /// bench/peers/socketio (nothing stored), or XMPP over WebSocket to the Prosody peer of
+    /// bench/peers/prosody (rooms archived). The peers run fanout, send and idle, with no setup
+    /// through REST.
     #[arg(long, value_enum, default_value = "native", global = true)]
     pub protocol: Protocol,
     /// Print the report as JSON instead of text.
@@ -50,6 +52,8 @@ pub enum Protocol {
     /// The Socket.IO peer server (bench/peers/socketio).
     #[value(name = "socketio")]
     SocketIo,
+    /// XMPP over WebSocket: the Prosody peer (bench/peers/prosody), a MUC room per group.
+    Xmpp,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -1,5 +1,5 @@
-//! chat-bench: a load tool for the chat backend's native protocol, over real WebSockets on
-//! loopback only. Open-loop timing (sends are scheduled, never wait on replies), latencies in
+//! chat-bench: a load tool for the chat backend's native protocol (and two peers: Socket.IO,
+//! and Prosody over XMPP), over real WebSockets on loopback only. Open-loop timing (sends are scheduled, never wait on replies), latencies in
 //! HDR histograms, and an account of every message: lost, duplicated, out of order.
 
 pub mod cli;
@@ -15,6 +15,7 @@ pub mod socket;
 pub mod socketio;
 pub mod system;
 pub mod target;
+pub mod xmpp;
 
 use std::time::Duration;
 

@@ -10,6 +10,7 @@ use reqwest::Url;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::target;
@@ -29,6 +30,16 @@ fn config() -> WebSocketConfig {
 
 /// Opens a WebSocket to `url` (loopback only) from `source`, if given.
 pub async fn connect(url: &Url, source: Option<IpAddr>) -> anyhow::Result<Ws> {
+    connect_speaking(url, source, None).await
+}
+
+/// Opens a WebSocket asking for `subprotocol` (`Sec-WebSocket-Protocol`), if given; the
+/// handshake fails unless the server agrees to it.
+pub async fn connect_speaking(
+    url: &Url,
+    source: Option<IpAddr>,
+    subprotocol: Option<&str>,
+) -> anyhow::Result<Ws> {
     let address = target::socket_address(url)?;
     if url.scheme() != "ws" {
         bail!("{url}: only plain ws:// is driven");
@@ -43,16 +54,21 @@ pub async fn connect(url: &Url, source: Option<IpAddr>) -> anyhow::Result<Ws> {
             .bind((ip, 0).into())
             .with_context(|| format!("cannot bind a client socket to {ip}"))?;
     }
+    let mut request = url.as_str().into_client_request()?;
+    if let Some(subprotocol) = subprotocol {
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", subprotocol.parse()?);
+    }
     let attempt = async {
         let stream = socket
             .connect(address)
             .await
             .with_context(|| format!("cannot connect to {address}"))?;
         stream.set_nodelay(true)?;
-        let (ws, _) =
-            tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config()))
-                .await
-                .with_context(|| format!("WebSocket handshake with {url}"))?;
+        let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config()))
+            .await
+            .with_context(|| format!("WebSocket handshake with {url}"))?;
         anyhow::Ok(ws)
     };
     tokio::time::timeout(CONNECT_TIMEOUT, attempt)

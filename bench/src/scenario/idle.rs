@@ -59,6 +59,8 @@ pub async fn run(env: &Env, args: &IdleArgs) -> anyhow::Result<Report> {
         }
         // Socket.IO has no accounts: every connection joins a room of its own.
         Protocol::SocketIo => setup::socketio_urls(env, connections, |i| format!("idle-{i}"))?,
+        // Anonymous logins, in no room: connected, authenticated and bound.
+        Protocol::Xmpp => setup::xmpp_urls(env, connections, |_| None)?,
     };
 
     let rss = || args.gateway_pid.map(system::rss_kib).transpose();

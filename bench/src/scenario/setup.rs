@@ -12,6 +12,7 @@ use crate::env::Env;
 use crate::rest::Account;
 use crate::socket::{self, Ws};
 use crate::socketio;
+use crate::xmpp;
 
 /// Runs `work` over `items`, `concurrency` at a time, keeping their order; the first error
 /// ends it.
@@ -113,6 +114,7 @@ pub async fn open(env: &Env, url: &Url) -> anyhow::Result<Ws> {
     match env.protocol {
         Protocol::Native => socket::open(url, source).await,
         Protocol::SocketIo => socketio::open(url, source).await,
+        Protocol::Xmpp => xmpp::open(url, source).await,
     }
 }
 
@@ -124,6 +126,25 @@ pub fn socketio_urls(
 ) -> anyhow::Result<Vec<Url>> {
     (0..count)
         .map(|i| socketio::url(&env.gateways[env.gateway_for(i)], &room_of(i)))
+        .collect()
+}
+
+/// XMPP URLs: the `index`-th client, nick [`xmpp::nick`]`(index)`, in the room `room_of(index)`
+/// if any, on the gateways in turn.
+pub fn xmpp_urls(
+    env: &Env,
+    count: usize,
+    room_of: impl Fn(usize) -> Option<String>,
+) -> anyhow::Result<Vec<Url>> {
+    (0..count)
+        .map(|i| {
+            let nick = xmpp::nick(i as u32);
+            xmpp::url(
+                &env.gateways[env.gateway_for(i)],
+                room_of(i).as_deref(),
+                &nick,
+            )
+        })
         .collect()
 }
 

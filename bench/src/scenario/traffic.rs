@@ -22,6 +22,7 @@ use crate::latency::Latency;
 use crate::payload::{self, Event, Stamp};
 use crate::socket::Ws;
 use crate::socketio;
+use crate::xmpp;
 
 pub struct Plan {
     pub groups: usize,
@@ -81,6 +82,14 @@ pub async fn run(env: &Env, plan: &Plan) -> anyhow::Result<Outcome> {
                 .map(|g| format!("bench-{}-{g}", env.run_id))
                 .collect();
             let urls = setup::socketio_urls(env, total, |i| rooms[i / plan.members].clone())?;
+            (urls, rooms)
+        }
+        Protocol::Xmpp => {
+            // Anonymous logins; a room is made by its first member joining it.
+            let rooms: Vec<String> = (0..plan.groups)
+                .map(|g| xmpp::room(&format!("bench-{}-{g}", env.run_id)))
+                .collect();
+            let urls = setup::xmpp_urls(env, total, |i| Some(rooms[i / plan.members].clone()))?;
             (urls, rooms)
         }
     };
@@ -289,10 +298,10 @@ impl Schedule {
                 seq,
                 sent_ns,
             };
-            let request = stamp.request(&self.group_id, self.size);
             let frame = match self.protocol {
-                Protocol::Native => request,
-                Protocol::SocketIo => socketio::send(&request),
+                Protocol::Native => stamp.request(&self.group_id, self.size),
+                Protocol::SocketIo => socketio::send(&stamp.request(&self.group_id, self.size)),
+                Protocol::Xmpp => xmpp::groupchat(&self.group_id, &stamp, self.size),
             };
             sink.send(Message::text(frame)).await?;
             counters.sent.fetch_add(1, Ordering::Relaxed);
@@ -305,6 +314,8 @@ impl Schedule {
 struct Reader {
     protocol: Protocol,
     me: u32,
+    /// The member's nick in its room (XMPP only: the room reflects its messages under it).
+    nick: String,
     group_first: u32,
     members: usize,
     per_member: u32,
@@ -330,6 +341,10 @@ impl Reader {
         Self {
             protocol,
             me,
+            nick: match protocol {
+                Protocol::Xmpp => xmpp::nick(me),
+                _ => String::new(),
+            },
             group_first,
             members,
             per_member,
@@ -394,6 +409,15 @@ impl Reader {
                 // Heartbeats and namespace packets carry no event.
                 None => return,
             },
+            Protocol::Xmpp => {
+                return match xmpp::receive(text, &self.nick) {
+                    xmpp::Received::Ack(stamp) => self.on_ack(stamp, now_ns, counters),
+                    xmpp::Received::Delivery(stamp) => self.on_message(stamp, now_ns, counters),
+                    xmpp::Received::Foreign => self.foreign += 1,
+                    xmpp::Received::Error(error) => self.error(error),
+                    xmpp::Received::Nothing => {}
+                };
+            }
         };
         let event: Event = match serde_json::from_str(text) {
             Ok(event) => event,
@@ -401,18 +425,8 @@ impl Reader {
         };
         match event.kind {
             payload::MESSAGE_SENT => match event.ack_stamp() {
-                Some(stamp) if stamp.sender == self.me && stamp.seq < self.per_member => {
-                    let slot = &mut self.acked[stamp.seq as usize];
-                    if *slot {
-                        self.duplicate_acks += 1;
-                    } else {
-                        *slot = true;
-                        self.ack_latency.record_between(stamp.sent_ns, now_ns);
-                        self.last_ack_ns = now_ns;
-                        counters.acked.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                _ => self.foreign += 1,
+                Some(stamp) => self.on_ack(stamp, now_ns, counters),
+                None => self.foreign += 1,
             },
             payload::MESSAGE => match event.message_stamp() {
                 Some(stamp) => self.on_message(stamp, now_ns, counters),
@@ -420,6 +434,22 @@ impl Reader {
             },
             payload::ERROR => self.error(event.error_text()),
             _ => {}
+        }
+    }
+
+    fn on_ack(&mut self, stamp: Stamp, now_ns: u64, counters: &Counters) {
+        if stamp.sender != self.me || stamp.seq >= self.per_member {
+            self.foreign += 1;
+            return;
+        }
+        let slot = &mut self.acked[stamp.seq as usize];
+        if *slot {
+            self.duplicate_acks += 1;
+        } else {
+            *slot = true;
+            self.ack_latency.record_between(stamp.sent_ns, now_ns);
+            self.last_ack_ns = now_ns;
+            counters.acked.fetch_add(1, Ordering::Relaxed);
         }
     }
 
