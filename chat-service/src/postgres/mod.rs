@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 pub use self::log::PgRelayLease;
 use crate::batch::Batcher;
+use crate::error::ChatError;
 use crate::store::{
     ChatStore, LogRange, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
 };
@@ -31,10 +32,14 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// Sends waiting to be stored together (group commit).
 type SendQueue = Batcher<NewMessage, StoreResult<SendMessageResponse>>;
 
+/// Callers waiting for the log's head, answered together by one read.
+type HeadQueue = Batcher<(), StoreResult<i64>>;
+
 #[derive(Clone)]
 pub struct PgChatStore {
     pool: PgPool,
     sends: SendQueue,
+    heads: HeadQueue,
 }
 
 impl PgChatStore {
@@ -51,7 +56,21 @@ impl PgChatStore {
             let pool = batches.clone();
             async move { messages::send_batch(&pool, batch, since).await }
         });
-        Self { pool, sends }
+        // Every new socket asks for the head: in a reconnect storm, thousands at once. Those
+        // that ask while a read runs are answered by the next one, which begins after they
+        // asked, so each still gets a head no older than its question (what a gateway needs:
+        // every event positioned after it is routed to the socket it has just marked online).
+        let reads = pool.clone();
+        let heads = Batcher::start(move |asks: Vec<()>, _since| {
+            let pool = reads.clone();
+            async move {
+                let head = log::head(&pool).await;
+                asks.iter()
+                    .map(|()| head.as_ref().copied().map_err(ChatError::shared))
+                    .collect()
+            }
+        });
+        Self { pool, sends, heads }
     }
 
     /// Connects to `url` (tables in the `chat` schema) and migrates.
@@ -182,7 +201,7 @@ impl ChatStore for PgChatStore {
     }
 
     async fn log_head(&self) -> StoreResult<i64> {
-        log::head(&self.pool).await
+        self.heads.store(()).await
     }
 
     async fn log_position_before(&self, since: DateTime<Utc>) -> StoreResult<i64> {

@@ -291,6 +291,8 @@ async fn store_fresh(
     .bind(micros(now))
     .execute(&mut *tx)
     .await?;
+    // Texts travel inside JSON here, which would cut one at a NUL; none holds one (the service
+    // refuses them, as Postgres cannot store them).
     sqlx::query(
         "INSERT INTO messages (number, id, conversation_id, seq, sender_id, body, \
              client_message_id, signature, created_at, sender_number, conversation_number) \
