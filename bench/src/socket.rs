@@ -76,6 +76,19 @@ pub async fn connect_speaking(
         .with_context(|| format!("connecting to {url} took over {CONNECT_TIMEOUT:?}"))?
 }
 
+/// The next text frame; a close or the end of the socket is an error.
+pub async fn next_text(ws: &mut Ws) -> anyhow::Result<String> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
+            Some(Ok(Message::Close(frame))) => bail!("closed by the server: {frame:?}"),
+            Some(Ok(_)) => {}
+            Some(Err(error)) => return Err(error.into()),
+            None => bail!("socket ended"),
+        }
+    }
+}
+
 /// Pings and waits for the pong: once answered, the gateway's connection loop runs, so the
 /// socket is registered and events reach it. Text frames arriving first are returned.
 pub async fn ready(ws: &mut Ws) -> anyhow::Result<Vec<String>> {

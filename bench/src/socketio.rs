@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use reqwest::Url;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -34,13 +34,9 @@ pub async fn open(url: &Url, source: Option<IpAddr>) -> anyhow::Result<Ws> {
     let handshake = async {
         let mut opened = false;
         loop {
-            let text = match ws.next().await {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Close(frame))) => bail!("closed in the handshake: {frame:?}"),
-                Some(Ok(_)) => continue,
-                Some(Err(error)) => return Err(error.into()),
-                None => bail!("socket ended in the handshake"),
-            };
+            let text = socket::next_text(&mut ws)
+                .await
+                .context("in the handshake")?;
             if !opened && text.starts_with('0') {
                 opened = true;
                 ws.send(Message::text("40")).await?;

@@ -11,7 +11,7 @@ pub mod xml;
 use std::net::IpAddr;
 
 use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use reqwest::Url;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -170,13 +170,7 @@ async fn expect_result(ws: &mut Ws, id: &str) -> anyhow::Result<()> {
 /// The next element the server sends; a stream error or close ends the session.
 async fn next(ws: &mut Ws) -> anyhow::Result<Element> {
     loop {
-        let text = match ws.next().await {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(Message::Close(frame))) => bail!("closed in the handshake: {frame:?}"),
-            Some(Ok(_)) => continue,
-            Some(Err(error)) => return Err(error.into()),
-            None => bail!("socket ended in the handshake"),
-        };
+        let text = socket::next_text(ws).await.context("in the handshake")?;
         let Some(element) = xml::parse(&text)? else {
             continue;
         };

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod records;
 pub mod relay;
 pub mod rules;
+pub mod sends;
 pub mod service;
 pub mod sqlite;
 pub mod store;

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use futures_util::SinkExt;
 use futures_util::future::join_all;
-use futures_util::{SinkExt, StreamExt};
 use reqwest::Url;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -238,7 +238,7 @@ async fn send_all(
     let mut acked = 0;
     let acks = async {
         while acked < count {
-            let text = next_text(ws).await?;
+            let text = socket::next_text(ws).await?;
             let event: Event = serde_json::from_str(&text)?;
             match event.kind {
                 payload::MESSAGE_SENT => acked += 1,
@@ -257,7 +257,7 @@ async fn send_all(
 async fn wait_for(ws: &mut Ws, writer: u32, timeout: Duration) -> anyhow::Result<i64> {
     let wait = async {
         loop {
-            let text = next_text(ws).await?;
+            let text = socket::next_text(ws).await?;
             let event: Event = serde_json::from_str(&text)?;
             if event.kind == payload::MESSAGE
                 && event.message_stamp().is_some_and(|s| s.sender == writer)
@@ -269,18 +269,6 @@ async fn wait_for(ws: &mut Ws, writer: u32, timeout: Duration) -> anyhow::Result
     tokio::time::timeout(timeout, wait)
         .await
         .context("the warm-up message did not arrive")?
-}
-
-async fn next_text(ws: &mut Ws) -> anyhow::Result<String> {
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
-            Some(Ok(Message::Close(frame))) => bail!("closed by the server: {frame:?}"),
-            Some(Ok(_)) => {}
-            Some(Err(error)) => return Err(error.into()),
-            None => bail!("socket ended"),
-        }
-    }
 }
 
 /// What one client saw while catching up.
@@ -343,7 +331,7 @@ async fn catch_up(
         while got < messages {
             let text = match early.pop_front() {
                 Some(text) => text,
-                None => next_text(&mut ws).await?,
+                None => socket::next_text(&mut ws).await?,
             };
             let live = read < live_before;
             read += 1;

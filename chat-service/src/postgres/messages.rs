@@ -16,6 +16,7 @@ use crate::batch::whole_or_alone;
 use crate::error::ChatError;
 use crate::log::Append;
 use crate::records::{MessageRecord, kind_from_name};
+use crate::sends::{self, Plan, RetryKey};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 /// Stores a batch of sends in one transaction and answers each, in the batch's order (group
@@ -32,17 +33,6 @@ pub async fn send_batch(
     whole_or_alone(&batch, |sends| store_batch(pool, sends, deadline)).await
 }
 
-/// A send's fate, decided under the conversations' locks.
-enum Plan {
-    Refused(ChatError),
-    /// A retry of a message stored by an earlier call.
-    Earlier(Message),
-    /// The `n`th message this batch stores.
-    New(usize),
-    /// A retry of the `n`th message this batch stores.
-    Again(usize),
-}
-
 async fn store_batch(
     pool: &PgPool,
     sends: &[NewMessage],
@@ -51,9 +41,7 @@ async fn store_batch(
     let mut tx = tokio::time::timeout_at(deadline, pool.begin())
         .await
         .map_err(|_| ChatError::Unavailable(anyhow::anyhow!("no database connection in time")))??;
-    let mut ids: Vec<Uuid> = sends.iter().map(|send| send.conversation).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let ids = sends::conversation_ids(sends);
     // Taking the counter rows' locks first, always in the same order, serializes each
     // conversation's senders (across batches and replicas): a retry with the same client
     // message id sees the first attempt's committed row below. Membership changes lock the same
@@ -84,77 +72,33 @@ async fn store_batch(
             .or_default()
             .push(user.to_string());
     }
-    let members_of = |conversation: &Uuid| members_of(&members, conversation);
-    let may_send = |send: &NewMessage| -> Result<(), ChatError> {
-        if !conversations.contains_key(&send.conversation) {
-            return Err(ChatError::ConversationNotFound);
-        }
-        let sender = send.sender.to_string();
-        if members_of(&send.conversation).contains(&sender) {
-            Ok(())
-        } else {
-            Err(ChatError::NotAMember)
-        }
-    };
-    let allowed: Vec<Result<(), ChatError>> = sends.iter().map(may_send).collect();
-    let may = sends
+    let allowed: Vec<Result<(), ChatError>> = sends
         .iter()
-        .zip(&allowed)
-        .filter(|(_, allowed)| allowed.is_ok());
-    let earlier = earlier_attempts(&mut tx, may.map(|(send, _)| send)).await?;
+        .map(|send| {
+            let exists = conversations.contains_key(&send.conversation);
+            sends::may_send(
+                send,
+                exists.then(|| members_of(&members, &send.conversation)),
+            )
+        })
+        .collect();
+    let earlier = earlier_attempts(&mut tx, sends::permitted(sends, &allowed)).await?;
+    let plan = Plan::new(sends, allowed, &earlier);
 
-    // Each send's fate.
-    let mut plans = Vec::with_capacity(sends.len());
-    let mut fresh: Vec<&NewMessage> = Vec::new();
-    let mut first_of: HashMap<(Uuid, Uuid, &str), usize> = HashMap::new();
-    for (send, allowed) in sends.iter().zip(allowed) {
-        if let Err(error) = allowed {
-            plans.push(Plan::Refused(error));
-            continue;
-        }
-        if let Some(client_id) = send.client_message_id.as_deref() {
-            let key = (send.conversation, send.sender, client_id);
-            if let Some(original) = earlier.get(&(key.0, key.1, client_id.to_owned())) {
-                plans.push(Plan::Earlier(original.clone()));
-                continue;
-            }
-            if let Some(&n) = first_of.get(&key) {
-                plans.push(Plan::Again(n));
-                continue;
-            }
-            first_of.insert(key, fresh.len());
-        }
-        plans.push(Plan::New(fresh.len()));
-        fresh.push(send);
-    }
-
-    let stored = if fresh.is_empty() {
+    let stored = if plan.fresh.is_empty() {
         tx.rollback().await?;
         Vec::new()
     } else {
-        let stored = store_fresh(&mut tx, &fresh, &conversations, &members).await?;
+        let stored = store_fresh(&mut tx, &plan.fresh, &conversations, &members).await?;
         tx.commit().await?;
         stored
     };
-
-    Ok(sends
-        .iter()
-        .zip(plans)
-        .map(|(send, plan)| {
-            let (message, duplicate) = match plan {
-                Plan::Refused(error) => return Err(error),
-                Plan::Earlier(original) => (original, true),
-                Plan::New(n) => (stored[n].clone(), false),
-                Plan::Again(n) => (stored[n].clone(), true),
-            };
-            Ok(SendMessageResponse {
-                message: Some(message),
-                duplicate,
-                member_ids: members_of(&send.conversation).to_vec(),
-                conversation_kind: conversations[&send.conversation].1,
-            })
-        })
-        .collect())
+    Ok(plan.answer(sends, &stored, |conversation| {
+        (
+            members_of(&members, conversation).to_vec(),
+            conversations[conversation].1,
+        )
+    }))
 }
 
 /// SQL: whether the member `m` of a sender's row `s` has another member's message above
@@ -185,7 +129,7 @@ fn members_of<'m>(members: &'m HashMap<Uuid, Vec<String>>, conversation: &Uuid) 
 async fn earlier_attempts<'a>(
     tx: &mut PgConnection,
     sends: impl Iterator<Item = &'a NewMessage>,
-) -> StoreResult<HashMap<(Uuid, Uuid, String), Message>> {
+) -> StoreResult<HashMap<RetryKey, Message>> {
     let (mut conversations, mut senders, mut client_ids) = (Vec::new(), Vec::new(), Vec::new());
     for send in sends {
         if let Some(client_id) = &send.client_message_id {

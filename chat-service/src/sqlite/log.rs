@@ -8,39 +8,12 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
-use super::rows::micros;
+use super::rows::{json_array, json_ids, micros};
 use crate::log::{Append, LoggedRow, MAX_PAGE};
 use crate::store::{LogRange, RelayLease, StoreResult};
 
 pub async fn append(conn: &mut SqliteConnection, append: &Append) -> Result<(), sqlx::Error> {
-    let recipients: Vec<String> = append
-        .recipients
-        .iter()
-        .map(|id| id.hyphenated().to_string())
-        .collect();
-    // Each of the two maxima is its own subquery, so that SQLite reads it off an index's end;
-    // one query with both would scan the whole log on every append.
-    let position: i64 = sqlx::query_scalar(
-        "INSERT INTO event_log (position, logged_at, conversation_id, recipients, entry) \
-         VALUES (COALESCE((SELECT MAX(position) FROM event_log), 0) + 1, \
-             MAX($1, COALESCE((SELECT MAX(logged_at) FROM event_log), 0)), $2, $3, $4) \
-         RETURNING position",
-    )
-    .bind(micros(Utc::now()))
-    .bind(append.conversation.hyphenated())
-    .bind(recipients.join(","))
-    .bind(&append.entry)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT OR IGNORE INTO event_recipients (user_id, position) \
-         SELECT value, $2 FROM json_each($1)",
-    )
-    .bind(serde_json::to_string(&recipients).map_err(|error| sqlx::Error::Encode(error.into()))?)
-    .bind(position)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    append_all(conn, std::slice::from_ref(append)).await
 }
 
 /// Appends `appends` in order with three statements, however many there are: the head, the
@@ -52,6 +25,8 @@ pub async fn append_all(
     if appends.is_empty() {
         return Ok(());
     }
+    // Each of the two maxima is its own subquery, so that SQLite reads it off an index's end;
+    // one query with both would scan the whole log.
     let (head, last_time): (i64, i64) = sqlx::query_as(
         "SELECT COALESCE((SELECT MAX(position) FROM event_log), 0), \
              COALESCE((SELECT MAX(logged_at) FROM event_log), 0)",
@@ -71,19 +46,16 @@ pub async fn append_all(
             position,
             append.conversation.hyphenated().to_string(),
             ids.join(","),
-            hex(&append.entry),
+            hex::encode(&append.entry),
         ]));
         recipients.extend(ids.into_iter().map(|id| serde_json::json!([id, position])));
     }
-    let encode = |value: &Vec<serde_json::Value>| {
-        serde_json::to_string(value).map_err(|error| sqlx::Error::Encode(error.into()))
-    };
     sqlx::query(
         "INSERT INTO event_log (position, logged_at, conversation_id, recipients, entry) \
          SELECT value ->> 0, $2, value ->> 1, value ->> 2, unhex(value ->> 3) \
          FROM json_each($1) ORDER BY key",
     )
-    .bind(encode(&rows)?)
+    .bind(json_array(&rows)?)
     .bind(at)
     .execute(&mut *conn)
     .await?;
@@ -91,21 +63,10 @@ pub async fn append_all(
         "INSERT OR IGNORE INTO event_recipients (user_id, position) \
          SELECT value ->> 0, value ->> 1 FROM json_each($1)",
     )
-    .bind(encode(&recipients)?)
+    .bind(json_array(&recipients)?)
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// Bytes as hexadecimal text, which SQLite's `unhex` turns back into a blob.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    text
 }
 
 fn logged(row: &SqliteRow) -> Result<LoggedRow, sqlx::Error> {
@@ -145,13 +106,7 @@ pub async fn read(
     users: &[Uuid],
     range: LogRange,
 ) -> StoreResult<Vec<LogEntry>> {
-    let ids = serde_json::to_string(
-        &users
-            .iter()
-            .map(|id| id.hyphenated().to_string())
-            .collect::<Vec<_>>(),
-    )
-    .map_err(|error| crate::error::ChatError::Internal(error.into()))?;
+    let ids = json_ids(users);
     let rows = sqlx::query(
         "SELECT l.position, l.recipients, l.entry FROM event_log l \
          WHERE l.position IN ( \

@@ -7,12 +7,13 @@ use chrono::Utc;
 use sqlx::{SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
-use super::rows::{MESSAGE_COLUMNS, json_ids, member_ids, message, micros, uuid};
+use super::rows::{MESSAGE_COLUMNS, json_array, json_ids, member_ids, message, micros, uuid};
 use super::{log, write};
 use crate::batch::whole_or_alone;
 use crate::error::ChatError;
 use crate::log::Append;
 use crate::records::{HistoryQuery, MessageRecord, kind_from_name};
+use crate::sends::{self, Plan, RetryKey};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
 /// Stores a batch of sends in one transaction and answers each, in the batch's order (group
@@ -22,17 +23,6 @@ pub async fn send_batch(
     batch: Vec<NewMessage>,
 ) -> Vec<StoreResult<SendMessageResponse>> {
     whole_or_alone(&batch, |sends| store_batch(writer, sends)).await
-}
-
-/// A send's fate, decided under the write lock.
-enum Plan {
-    Refused(ChatError),
-    /// A retry of a message stored by an earlier call.
-    Earlier(Message),
-    /// The `n`th message this batch stores.
-    New(usize),
-    /// A retry of the `n`th message this batch stores.
-    Again(usize),
 }
 
 /// A conversation a batch sends to, as it stands when the batch takes the write lock.
@@ -53,77 +43,24 @@ async fn store_batch(
     // one after another: a retry with the same client message id sees the first attempt's row,
     // and the counters never hand out a seq twice.
     let mut tx = write(writer).await?;
-    let mut ids: Vec<Uuid> = sends.iter().map(|send| send.conversation).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut targets = targets(&mut tx, &ids).await?;
+    let mut targets = targets(&mut tx, &sends::conversation_ids(sends)).await?;
     let allowed: Vec<Result<(), ChatError>> = sends
         .iter()
-        .map(|send| match targets.get(&send.conversation) {
-            None => Err(ChatError::ConversationNotFound),
-            Some(target) if target.members.contains(&send.sender.to_string()) => Ok(()),
-            Some(_) => Err(ChatError::NotAMember),
+        .map(|send| {
+            let members = targets
+                .get(&send.conversation)
+                .map(|t| t.members.as_slice());
+            sends::may_send(send, members)
         })
         .collect();
-    let earlier = earlier_attempts(
-        &mut tx,
-        sends
-            .iter()
-            .zip(&allowed)
-            .filter(|(_, allowed)| allowed.is_ok())
-            .map(|(send, _)| send),
-    )
-    .await?;
-
-    let mut plans = Vec::with_capacity(sends.len());
-    let mut fresh: Vec<&NewMessage> = Vec::new();
-    let mut first_of: HashMap<(Uuid, Uuid, &str), usize> = HashMap::new();
-    for (send, allowed) in sends.iter().zip(allowed) {
-        if let Err(error) = allowed {
-            plans.push(Plan::Refused(error));
-            continue;
-        }
-        if let Some(client_id) = send.client_message_id.as_deref() {
-            let key = (send.conversation, send.sender, client_id);
-            if let Some(original) = earlier.get(&(key.0, key.1, client_id.to_owned())) {
-                plans.push(Plan::Earlier(original.clone()));
-                continue;
-            }
-            if let Some(&n) = first_of.get(&key) {
-                plans.push(Plan::Again(n));
-                continue;
-            }
-            first_of.insert(key, fresh.len());
-        }
-        plans.push(Plan::New(fresh.len()));
-        fresh.push(send);
-    }
-    let stored = store_fresh(&mut tx, &fresh, &mut targets).await?;
+    let earlier = earlier_attempts(&mut tx, sends::permitted(sends, &allowed)).await?;
+    let plan = Plan::new(sends, allowed, &earlier);
+    let stored = store_fresh(&mut tx, &plan.fresh, &mut targets).await?;
     tx.commit().await?;
-
-    let members_of = |conversation: &Uuid| -> Vec<String> {
-        targets
-            .get(conversation)
-            .map_or_else(Vec::new, |t| t.members.clone())
-    };
-    Ok(sends
-        .iter()
-        .zip(plans)
-        .map(|(send, plan)| {
-            let (message, duplicate) = match plan {
-                Plan::Refused(error) => return Err(error),
-                Plan::Earlier(original) => (original, true),
-                Plan::New(n) => (stored[n].clone(), false),
-                Plan::Again(n) => (stored[n].clone(), true),
-            };
-            Ok(SendMessageResponse {
-                message: Some(message),
-                duplicate,
-                member_ids: members_of(&send.conversation),
-                conversation_kind: targets[&send.conversation].kind,
-            })
-        })
-        .collect())
+    Ok(plan.answer(sends, &stored, |conversation| {
+        let target = &targets[conversation];
+        (target.members.clone(), target.kind)
+    }))
 }
 
 /// The conversations `ids` that exist, with their counters and current members.
@@ -173,7 +110,7 @@ async fn targets(tx: &mut SqliteConnection, ids: &[Uuid]) -> StoreResult<HashMap
 async fn earlier_attempts<'a>(
     tx: &mut SqliteConnection,
     sends: impl Iterator<Item = &'a NewMessage>,
-) -> StoreResult<HashMap<(Uuid, Uuid, String), Message>> {
+) -> StoreResult<HashMap<RetryKey, Message>> {
     let keys: Vec<serde_json::Value> = sends
         .filter_map(|send| {
             let client_id = send.client_message_id.as_deref()?;
@@ -198,7 +135,7 @@ async fn earlier_attempts<'a>(
             .collect::<Vec<_>>()
             .join(", ")
     ))
-    .bind(json(&keys)?)
+    .bind(json_array(&keys)?)
     .fetch_all(&mut *tx)
     .await?;
     let mut found = HashMap::with_capacity(rows.len());
@@ -287,12 +224,10 @@ async fn store_fresh(
          FROM json_each($1) c WHERE conversations.id = c.value ->> 0 \
          AND conversations.last_seq < c.value ->> 1",
     )
-    .bind(json(&counters)?)
+    .bind(json_array(&counters)?)
     .bind(micros(now))
     .execute(&mut *tx)
     .await?;
-    // Texts travel inside JSON here, which would cut one at a NUL; none holds one (the service
-    // refuses them, as Postgres cannot store them).
     sqlx::query(
         "INSERT INTO messages (number, id, conversation_id, seq, sender_id, body, \
              client_message_id, signature, created_at, sender_number, conversation_number) \
@@ -300,7 +235,7 @@ async fn store_fresh(
              value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10 \
          FROM json_each($1) ORDER BY key",
     )
-    .bind(json(&rows)?)
+    .bind(json_array(&rows)?)
     .execute(&mut *tx)
     .await?;
     // The senders have seen their own messages. A watermark below another member's message
@@ -332,15 +267,11 @@ async fn store_fresh(
          FROM json_each($1) s \
          WHERE members.conversation_id = s.value ->> 0 AND members.user_id = s.value ->> 1",
     )
-    .bind(json(&senders)?)
+    .bind(json_array(&senders)?)
     .execute(&mut *tx)
     .await?;
     log::append_all(&mut *tx, &events).await?;
     Ok(stored)
-}
-
-fn json(value: &[serde_json::Value]) -> Result<String, sqlx::Error> {
-    serde_json::to_string(value).map_err(|error| sqlx::Error::Encode(error.into()))
 }
 
 pub async fn list(

@@ -45,6 +45,13 @@ pub fn json_ids(ids: &[Uuid]) -> String {
     format!("[{}]", quoted.join(","))
 }
 
+/// Rows as one JSON array, for `SELECT … FROM json_each(?)`: a batch in one statement. Texts
+/// travel inside JSON, which would cut one at a NUL; the service refuses those (Postgres cannot
+/// store them either). Blobs go as hexadecimal text, for `unhex`.
+pub fn json_array(rows: &[serde_json::Value]) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|error| sqlx::Error::Encode(error.into()))
+}
+
 pub fn conversation(row: &SqliteRow) -> Result<ConversationRecord, sqlx::Error> {
     Ok(ConversationRecord {
         id: uuid(row, "id")?,

@@ -6,41 +6,13 @@ use std::sync::Arc;
 use chat_proto::chat::conversation_event::Kind;
 use chat_service::error::ChatError;
 use chat_service::log::MAX_PAGE;
-use chat_service::store::{ChatStore, MessageRange};
+use chat_service::store::ChatStore;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::logged::Log;
 
-use super::{ALICE, BOB, DAVE, conversation, group, ids, message, refused, send};
-
-/// Every message of a conversation, oldest first, read page by page.
-async fn all_messages<S: ChatStore>(
-    store: &S,
-    user: Uuid,
-    conversation: Uuid,
-) -> Vec<chat_proto::chat::Message> {
-    let mut all = Vec::new();
-    loop {
-        let page = store
-            .list_messages(
-                user,
-                conversation,
-                MessageRange {
-                    // From the start: `after_seq` reads forwards.
-                    after_seq: Some(all.last().map_or(0, |m: &chat_proto::chat::Message| m.seq)),
-                    limit: 100,
-                    ..MessageRange::default()
-                },
-            )
-            .await
-            .expect("list messages");
-        all.extend(page.messages);
-        if !page.has_more {
-            return all;
-        }
-    }
-}
+use super::{ALICE, BOB, DAVE, all_messages, conversation, group, ids, message, refused, send};
 
 pub async fn sends_are_numbered_one_to_n<S: ChatStore>(store: S) {
     let team = group(&store, ALICE, &[BOB], false).await;

@@ -29,7 +29,7 @@ use std::fmt::Debug;
 
 use chat_proto::chat::{Conversation, Message};
 use chat_service::error::ChatError;
-use chat_service::store::{ChatStore, NewGroup, NewMessage, StoreResult};
+use chat_service::store::{ChatStore, MessageRange, NewGroup, NewMessage, StoreResult};
 use uuid::Uuid;
 
 // Fixed ids keep failure output readable; every test has a database of its own.
@@ -115,4 +115,28 @@ pub fn refused<T: Debug>(result: StoreResult<T>) -> ChatError {
 /// Lets the clock move on, so that what comes next has a later millisecond.
 pub async fn tick() {
     tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+}
+
+/// Every message of a conversation, oldest first, read page by page.
+pub async fn all_messages<S: ChatStore>(store: &S, user: Uuid, conversation: Uuid) -> Vec<Message> {
+    let mut all = Vec::new();
+    loop {
+        let page = store
+            .list_messages(
+                user,
+                conversation,
+                MessageRange {
+                    // From the start: `after_seq` reads forwards.
+                    after_seq: Some(all.last().map_or(0, |m: &Message| m.seq)),
+                    limit: 100,
+                    ..MessageRange::default()
+                },
+            )
+            .await
+            .expect("list messages");
+        all.extend(page.messages);
+        if !page.has_more {
+            return all;
+        }
+    }
 }

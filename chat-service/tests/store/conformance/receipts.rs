@@ -4,17 +4,22 @@ use chat_service::error::ChatError;
 use chat_service::store::{ChatStore, ReceiptKind};
 use uuid::Uuid;
 
-use super::{ALICE, BOB, CAROL, DAVE, conversation, group, id, ids, refused, send};
+use super::{ALICE, BOB, CAROL, DAVE, all_messages, conversation, group, id, ids, refused, send};
 
-/// Bob's (delivered, read) watermarks as the conversation shows them.
-async fn bobs_watermarks<S: ChatStore>(store: &S, team: Uuid) -> (i64, i64) {
+/// `user`'s (delivered, read) watermarks as the conversation shows them.
+async fn watermarks<S: ChatStore>(store: &S, team: Uuid, user: Uuid) -> (i64, i64) {
     let group = conversation(store, ALICE, team).await;
-    let bob = group
+    let member = group
         .members
         .iter()
-        .find(|m| m.user_id == BOB.to_string())
-        .expect("bob is a member");
-    (bob.last_delivered_seq, bob.last_read_seq)
+        .find(|m| m.user_id == user.to_string())
+        .expect("a member");
+    (member.last_delivered_seq, member.last_read_seq)
+}
+
+/// Bob's watermarks.
+async fn bobs_watermarks<S: ChatStore>(store: &S, team: Uuid) -> (i64, i64) {
+    watermarks(store, team, BOB).await
 }
 
 pub async fn receipts_only_move_forward_and_read_implies_delivered<S: ChatStore>(store: S) {
@@ -113,27 +118,11 @@ pub async fn a_send_moves_its_senders_watermarks_only_over_their_own_messages<S:
         done.expect("a sender");
     }
     let group = conversation(&*store, ALICE, team).await;
-    let mut by_seq = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store
-            .list_messages(
-                ALICE,
-                team,
-                chat_service::store::MessageRange {
-                    after_seq: Some(after),
-                    limit: 100,
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("history");
-        by_seq.extend(page.messages.iter().map(|m| (m.seq, m.sender_id.clone())));
-        after = page.messages.last().map_or(after, |m| m.seq);
-        if !page.has_more {
-            break;
-        }
-    }
+    let by_seq: Vec<(i64, String)> = all_messages(&*store, ALICE, team)
+        .await
+        .into_iter()
+        .map(|m| (m.seq, m.sender_id))
+        .collect();
     assert_eq!(by_seq.len(), senders.len() * EACH);
     for member in &group.members {
         let mut expected = 0;
@@ -167,21 +156,8 @@ pub async fn a_batch_moves_a_senders_watermarks_only_over_their_own_messages<S: 
         .mark(BOB, id(&first.id), ReceiptKind::Read)
         .await
         .expect("Bob reads Alice's first message");
-    let watermarks = |user: Uuid| {
-        let store = &store;
-        async move {
-            let group = conversation(store, ALICE, team).await;
-            let member = group
-                .members
-                .iter()
-                .find(|m| m.user_id == user.to_string())
-                .cloned()
-                .expect("a member");
-            (member.last_delivered_seq, member.last_read_seq)
-        }
-    };
-    assert_eq!(watermarks(ALICE).await, (1, 1));
-    assert_eq!(watermarks(BOB).await, (1, 1));
+    assert_eq!(watermarks(&store, team, ALICE).await, (1, 1));
+    assert_eq!(watermarks(&store, team, BOB).await, (1, 1));
     let mut retried = super::message(BOB, team, "bob");
     retried.client_message_id = Some("bob-1".into());
     let answers = store
@@ -205,12 +181,12 @@ pub async fn a_batch_moves_a_senders_watermarks_only_over_their_own_messages<S: 
     assert!(matches!(answers[1], Err(ChatError::NotAMember)));
     assert!(answers[3].as_ref().is_ok_and(|r| r.duplicate));
     assert_eq!(
-        watermarks(ALICE).await,
+        watermarks(&store, team, ALICE).await,
         (1, 1),
         "Bob's message lies below Alice's"
     );
-    assert_eq!(watermarks(BOB).await, (2, 2));
-    assert_eq!(watermarks(CAROL).await, (0, 0));
+    assert_eq!(watermarks(&store, team, BOB).await, (2, 2));
+    assert_eq!(watermarks(&store, team, CAROL).await, (0, 0));
     let bobs = answers[0].as_ref().ok().and_then(|r| r.message.clone());
     let read = store
         .mark(
@@ -224,5 +200,5 @@ pub async fn a_batch_moves_a_senders_watermarks_only_over_their_own_messages<S: 
         read.advanced,
         "Alice's receipt for Bob's message moves her watermark"
     );
-    assert_eq!(watermarks(ALICE).await, (2, 2));
+    assert_eq!(watermarks(&store, team, ALICE).await, (2, 2));
 }
