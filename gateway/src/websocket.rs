@@ -33,6 +33,27 @@ pub trait Requests: Send {
 
     /// The reply to a binary frame (every dialect speaks JSON in text frames).
     fn binary(&self) -> Utf8Bytes;
+
+    /// What the socket writes before anything live: a catch-up its URL asked for. Live events
+    /// wait in the outbox meanwhile, so the client sees the log in order.
+    fn opening(&mut self, _sink: &mut Sink) -> impl Future<Output = Result<(), Opening>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// Why a socket's opening writes failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// Writing to the client failed.
+    Write(WriteFailed),
+    /// What the opening needed could not be read now; the client should come back (1013).
+    Unavailable,
+}
+
+impl From<WriteFailed> for Opening {
+    fn from(failed: WriteFailed) -> Self {
+        Self::Write(failed)
+    }
 }
 
 /// Runs a socket of `identity` speaking `dialect` from its registration to its close, and
@@ -52,8 +73,14 @@ pub async fn run<R: Requests>(
     let close = match Box::pin(open(&state, &connection)).await {
         Some(start) => {
             let mut requests = make(state.clone(), connection.clone(), start);
-            let socket = (&mut sink, &mut stream);
-            pump(&connection, &mut mailbox, socket, start, &mut requests).await
+            match Box::pin(requests.opening(&mut sink)).await {
+                Ok(()) => {
+                    let socket = (&mut sink, &mut stream);
+                    pump(&connection, &mut mailbox, socket, start, &mut requests).await
+                }
+                Err(Opening::Write(failed)) => write_failure_close(&connection, failed),
+                Err(Opening::Unavailable) => Some(UNAVAILABLE),
+            }
         }
         None => Some(UNAVAILABLE),
     };

@@ -1,6 +1,7 @@
 // The session's WebSocket (its messaging_url), kept open: on any drop it reconnects with
-// exponential backoff and jitter, and asks for everything after the log position of the last
-// event it saw (method 20 with `position`), so nothing is missed; the app drops what it
+// exponential backoff and jitter, resuming after the log position of the last event it saw
+// (`?position=` in the socket's URL: the missed events come first, in order, then the live
+// ones), so nothing is missed and the position only ever moves past what arrived; the app drops what it
 // already has by message id and seq, so nothing is shown twice. Requests made while away wait
 // in a queue and go out once the socket is back (sends carry a client_message_id, so a send
 // that did reach the server before the drop is stored once).
@@ -56,14 +57,15 @@ export class Connection extends EventTarget {
   }
 
   open() {
-    const socket = new WebSocket(this.url);
+    const resume = this.position !== null ? `?position=${this.position}` : '';
+    const socket = new WebSocket(this.url + resume);
     this.socket = socket;
     socket.onopen = () => {
       if (socket !== this.socket) return;
       this.attempt = 0;
-      // Everything after the last event seen; the first time, the app loads its state over
-      // REST after this socket opened, and what happens from now on arrives live.
-      if (this.position !== null) socket.send(JSON.stringify({ method: 20, position: this.position }));
+      // Everything after the last event seen comes first (the URL asked for it); the first
+      // time, the app loads its state over REST after this socket opened, and what happens
+      // from now on arrives live.
       const queued = this.queue.splice(0);
       for (const frame of queued) socket.send(frame);
       this.setState('online');

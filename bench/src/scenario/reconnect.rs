@@ -1,6 +1,7 @@
 //! `reconnect`: clients in groups drop at once; while they are away each group's writer sends K
 //! messages; then they all reconnect at once (to the next replica when there are several) and
-//! catch up with method 20 from the position of the last event they saw. Reports the time until every
+//! catch up from the position of the last event they saw — named in the socket's URL
+//! (`?position=`), or with method 20 once connected (`--by-request`). Reports the time until every
 //! client has caught up, and anything missing, duplicated or out of order.
 
 use std::time::{Duration, Instant};
@@ -37,6 +38,10 @@ pub struct ReconnectArgs {
     /// Seconds every phase (warm-up, sending, catching up) may take at most.
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
+    /// Catch up with method 20 once connected, instead of naming the position in the socket's
+    /// URL: live events pushed before the request then come ahead of the missed ones.
+    #[arg(long)]
+    pub by_request: bool,
 }
 
 struct Member {
@@ -143,9 +148,14 @@ pub async fn run(env: &Env, args: &ReconnectArgs) -> anyhow::Result<Report> {
             .and_then(|u| crate::target::socket_address(u).ok())
             .and_then(|a| env.sources.pick(&a));
         let (writer, last_seen) = (member.writer, member.last_seen);
+        let by_request = args.by_request;
         drop(member.ws);
         tokio::spawn(async move {
-            catch_up(url?, source, writer, last_seen, messages, back, timeout).await
+            let from = Resume {
+                after: last_seen,
+                by_request,
+            };
+            catch_up(url?, source, writer, from, messages, back, timeout).await
         })
     });
     let results = join_all(tasks.collect::<Vec<_>>()).await;
@@ -305,22 +315,37 @@ impl CatchUp {
     }
 }
 
+/// Where a client resumes, and how it asks.
+struct Resume {
+    after: i64,
+    by_request: bool,
+}
+
 async fn catch_up(
-    url: Url,
+    mut url: Url,
     source: Option<std::net::IpAddr>,
     writer: u32,
-    after: i64,
+    from: Resume,
     messages: u32,
     back: Instant,
     timeout: Duration,
 ) -> anyhow::Result<CatchUp> {
+    if !from.by_request {
+        url.query_pairs_mut()
+            .append_pair("position", &from.after.to_string());
+    }
     let mut ws = socket::connect(&url, source).await?;
-    // Events the gateway pushes before the request are live ones the relay published after this
-    // socket was registered (it lags under a storm): a client keeps them and, when its catch-up
-    // replays them, keeps one copy. They are counted, not judged for order.
     let mut early: std::collections::VecDeque<String> = socket::ready(&mut ws).await?.into();
-    let live_before = early.len();
-    ws.send(Message::text(payload::catch_up(after))).await?;
+    // Resumed by the URL, everything comes in log order, and is judged so. Resumed by a
+    // request, events the gateway pushes before it are live ones the relay published after
+    // this socket was registered (it lags under a storm): a client keeps them and, when its
+    // catch-up replays them, keeps one copy. They are counted, not judged for order.
+    let mut live_before = 0;
+    if from.by_request {
+        live_before = early.len();
+        ws.send(Message::text(payload::catch_up(from.after)))
+            .await?;
+    }
     let mut seen = vec![false; messages as usize + 1];
     let mut seen_live = vec![false; messages as usize + 1];
     let mut result = CatchUp::default();

@@ -13,6 +13,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
+use crate::error::ChatError;
 use crate::log::{Append, LoggedRow, MAX_PAGE};
 use crate::store::{LogRange, RelayLease, StoreResult};
 
@@ -75,6 +76,51 @@ pub async fn read(pool: &PgPool, users: &[Uuid], range: LogRange) -> StoreResult
     rows.iter()
         .map(|row| logged(row)?.decode(Some(users)))
         .collect()
+}
+
+/// One user's read of the log, answered in a batch with others by [`read_each`].
+pub type UserRead = (Uuid, LogRange);
+
+/// Reads the log for each of `reads` with one query: in a reconnect storm, thousands of
+/// sockets catch up at once, and one query each would queue them all for the pool's
+/// connections. The answers come in the order of `reads`.
+pub async fn read_each(pool: &PgPool, reads: &[UserRead]) -> StoreResult<Vec<Vec<LogEntry>>> {
+    let users: Vec<Uuid> = reads.iter().map(|(user, _)| *user).collect();
+    let afters: Vec<i64> = reads.iter().map(|(_, range)| range.after).collect();
+    let up_tos: Vec<Option<i64>> = reads.iter().map(|(_, range)| range.up_to).collect();
+    let limits: Vec<i64> = reads
+        .iter()
+        .map(|(_, range)| i64::from(range.limit.clamp(1, MAX_PAGE + 1)))
+        .collect();
+    let rows = sqlx::query(
+        "SELECT q.i, l.position, l.recipients, l.entry \
+         FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[]) WITH ORDINALITY \
+             AS q(user_id, after, up_to, lim, i) \
+         CROSS JOIN LATERAL ( \
+             SELECT r.position FROM event_recipients r \
+             WHERE r.user_id = q.user_id AND r.position > q.after \
+               AND (q.up_to IS NULL OR r.position <= q.up_to) \
+             ORDER BY r.position LIMIT q.lim) p \
+         JOIN event_log l ON l.position = p.position \
+         ORDER BY q.i, l.position",
+    )
+    .bind(&users)
+    .bind(&afters)
+    .bind(&up_tos)
+    .bind(&limits)
+    .fetch_all(pool)
+    .await?;
+    let mut answers: Vec<Vec<LogEntry>> = reads.iter().map(|_| Vec::new()).collect();
+    for row in &rows {
+        let i: i64 = row.try_get("i")?;
+        let index = usize::try_from(i - 1)
+            .ok()
+            .filter(|index| *index < reads.len())
+            .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("a log row for no read: {i}")))?;
+        let only = [reads[index].0];
+        answers[index].push(logged(row)?.decode(Some(&only))?);
+    }
+    Ok(answers)
 }
 
 /// The relay's lease: a connection holding the relay's advisory lock.

@@ -35,11 +35,15 @@ type SendQueue = Batcher<NewMessage, StoreResult<SendMessageResponse>>;
 /// Callers waiting for the log's head, answered together by one read.
 type HeadQueue = Batcher<(), StoreResult<i64>>;
 
+/// One user's log reads (catch-ups), answered together by one query.
+type ReadQueue = Batcher<log::UserRead, StoreResult<Vec<LogEntry>>>;
+
 #[derive(Clone)]
 pub struct PgChatStore {
     pool: PgPool,
     sends: SendQueue,
     heads: HeadQueue,
+    reads: ReadQueue,
 }
 
 impl PgChatStore {
@@ -60,9 +64,9 @@ impl PgChatStore {
         // that ask while a read runs are answered by the next one, which begins after they
         // asked, so each still gets a head no older than its question (what a gateway needs:
         // every event positioned after it is routed to the socket it has just marked online).
-        let reads = pool.clone();
+        let head_pool = pool.clone();
         let heads = Batcher::start(move |asks: Vec<()>, _since| {
-            let pool = reads.clone();
+            let pool = head_pool.clone();
             async move {
                 let head = log::head(&pool).await;
                 asks.iter()
@@ -70,7 +74,23 @@ impl PgChatStore {
                     .collect()
             }
         });
-        Self { pool, sends, heads }
+        // Every socket that resumes reads the log: in a storm, thousands at once.
+        let read_pool = pool.clone();
+        let reads = Batcher::start(move |asks: Vec<log::UserRead>, _since| {
+            let pool = read_pool.clone();
+            async move {
+                match log::read_each(&pool, &asks).await {
+                    Ok(answers) => answers.into_iter().map(Ok).collect(),
+                    Err(error) => asks.iter().map(|_| Err(error.shared())).collect(),
+                }
+            }
+        });
+        Self {
+            pool,
+            sends,
+            heads,
+            reads,
+        }
     }
 
     /// Connects to `url` (tables in the `chat` schema) and migrates.
@@ -209,7 +229,10 @@ impl ChatStore for PgChatStore {
     }
 
     async fn read_log(&self, users: &[Uuid], range: LogRange) -> StoreResult<Vec<LogEntry>> {
-        log::read(&self.pool, users, range).await
+        match users {
+            [user] => self.reads.store((*user, range)).await,
+            _ => log::read(&self.pool, users, range).await,
+        }
     }
 
     async fn conversation_by_external_id(

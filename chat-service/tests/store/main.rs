@@ -57,6 +57,7 @@ conformance_suite!(
     direct_messages_are_logged_for_both_people,
     log_pages_return_every_event_once_in_order,
     log_reads_stop_at_their_upper_bound,
+    concurrent_log_reads_each_get_their_own_range,
     log_reads_narrow_recipients_to_the_users_asked_about,
     the_position_before_a_time_is_the_last_one_logged_before_it,
     a_new_relay_lease_resumes_from_what_was_published,

@@ -13,7 +13,7 @@ use super::socket::Sink;
 use crate::error::ApiError;
 use crate::hub::Connection;
 use crate::state::AppState;
-use crate::websocket::{self, WriteFailed};
+use crate::websocket::{self, Opening, WriteFailed};
 
 pub const CATCH_UP: i64 = 20;
 pub const SEND: i64 = 40;
@@ -31,6 +31,8 @@ pub struct Rpc {
     /// The log position the socket started after: catch-up serves up to it, the live stream
     /// everything after it.
     start: i64,
+    /// The position the socket's URL resumes after: caught up before anything live.
+    resume: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +107,20 @@ impl websocket::Requests for Rpc {
     fn binary(&self) -> Utf8Bytes {
         events::error("invalid_json", "send JSON in text frames", None)
     }
+
+    async fn opening(&mut self, sink: &mut Sink) -> Result<(), Opening> {
+        let Some(after) = self.resume.take() else {
+            return Ok(());
+        };
+        match self.replay(Some(after), 0, sink).await {
+            Ok(()) => Ok(()),
+            Err(Failure::Socket(failed)) => Err(Opening::Write(failed)),
+            Err(Failure::Request { code, message }) => {
+                tracing::warn!(%code, %message, "cannot catch a new socket up");
+                Err(Opening::Unavailable)
+            }
+        }
+    }
 }
 
 impl Rpc {
@@ -113,7 +129,14 @@ impl Rpc {
             state,
             connection,
             start,
+            resume: None,
         }
+    }
+
+    /// Catches the socket up from after `position` before anything live reaches it.
+    pub fn resuming(mut self, position: Option<i64>) -> Self {
+        self.resume = position;
+        self
     }
 
     /// Handles one text frame. `Err` only when the socket itself failed.
@@ -173,6 +196,17 @@ impl Rpc {
             .transpose()
             .map_err(|()| invalid("timestamp must be milliseconds since the epoch"))?
             .unwrap_or(0);
+        self.replay(after_position, since, sink).await
+    }
+
+    /// Writes every event of the user's conversations after `after_position` (or else logged
+    /// since `since`), up to where this socket's live stream began.
+    async fn replay(
+        &mut self,
+        after_position: Option<i64>,
+        since: i64,
+        sink: &mut Sink,
+    ) -> Result<(), Failure> {
         if self.start == 0 {
             // The log was empty when this socket opened: everything comes live.
             return Ok(());

@@ -8,6 +8,8 @@ use crate::helpers::{Backend, Socket, spawn_stack};
 
 backend_tests!(
     reconnecting_client_catches_up_on_what_it_missed,
+    resuming_in_the_url_gets_what_was_missed_before_anything_live,
+    a_resume_position_that_is_not_one_is_refused_before_the_upgrade,
     catching_up_by_time_misses_nothing,
     a_sender_catches_up_on_receipts_given_while_away
 );
@@ -85,6 +87,68 @@ async fn reconnecting_client_catches_up_on_what_it_missed(backend: Backend) {
     assert_eq!(seqs, vec![1, 2, 3, 4]);
     bob_socket.expect(72).await;
     bob_socket.expect_silence().await;
+}
+
+/// `messaging_url?position=N`: the missed events first, in log order, then the live ones —
+/// never a live event ahead of a missed one, however busy the relay.
+async fn resuming_in_the_url_gets_what_was_missed_before_anything_live(backend: Backend) {
+    let stack = spawn_stack(backend, 2).await;
+    let alice = stack.user(0, "alice").await;
+    let bob = stack.user(1, "bob").await;
+    let group = stack.group(0, &alice, "resume", &[&bob]).await;
+    let mut alice_socket = Socket::connect(&alice.messaging_url).await;
+    let mut bob_socket = Socket::connect(&bob.messaging_url).await;
+    alice_socket
+        .send(json!({"method": 40, "body": {"group_id": group, "data": "seen"}}))
+        .await;
+    alice_socket.expect(21).await;
+    let last_seen = bob_socket.expect(20).await["position"].as_i64().unwrap();
+    drop(bob_socket);
+
+    let texts: Vec<String> = (0..30).map(|n| format!("m{n}")).collect();
+    for text in &texts[..20] {
+        alice_socket
+            .send(json!({"method": 40, "body": {"group_id": group, "data": text}}))
+            .await;
+    }
+    // Bob comes back while Alice goes on writing: some of these are live, some missed.
+    let url = format!("{}?position={last_seen}", bob.messaging_url);
+    let (mut bob_socket, ()) = tokio::join!(Socket::connect(&url), async {
+        for text in &texts[20..] {
+            alice_socket
+                .send(json!({"method": 40, "body": {"group_id": group, "data": text}}))
+                .await;
+        }
+    });
+    let mut positions = vec![last_seen];
+    for text in &texts {
+        let event = bob_socket.expect(20).await;
+        assert_eq!(event["body"]["data"], text.as_str(), "{event}");
+        positions.push(event["position"].as_i64().unwrap());
+    }
+    assert!(positions.is_sorted(), "{positions:?}");
+    bob_socket.expect_silence().await;
+    for _ in &texts {
+        alice_socket.expect(21).await;
+    }
+}
+
+async fn a_resume_position_that_is_not_one_is_refused_before_the_upgrade(backend: Backend) {
+    let stack = spawn_stack(backend, 1).await;
+    let bob = stack.user(0, "bob").await;
+    let url = format!("{}?position=-1", bob.messaging_url);
+    let (status, body) = crate::echat_client::refused_handshake(url).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "validation_failed", "{body}");
+    let url = format!("{}?position=latest", bob.messaging_url);
+    let (status, body) = crate::echat_client::refused_handshake(url).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_query", "{body}");
+    // Still a working URL without it.
+    Socket::connect(&bob.messaging_url)
+        .await
+        .expect_silence()
+        .await;
 }
 
 async fn catching_up_by_time_misses_nothing(backend: Backend) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chat_proto::chat::LogEntry;
 use chat_proto::chat::conversation_event::Kind;
 use chat_service::log::MAX_PAGE;
-use chat_service::store::{ChatStore, ReceiptKind, RelayLease};
+use chat_service::store::{ChatStore, LogRange, ReceiptKind, RelayLease};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -106,6 +106,44 @@ pub async fn log_reads_stop_at_their_upper_bound<S: ChatStore>(store: S) {
         log.read(&[ALICE], 0, Some(whole[0].position - 1), 10).await,
         []
     );
+}
+
+/// Many users catching up at once (a reconnect storm; a store may answer them together): each
+/// gets exactly what it would reading alone — its own events, within its own bounds.
+pub async fn concurrent_log_reads_each_get_their_own_range<S: ChatStore>(store: S) {
+    let mut log = Log::new(&store).await;
+    a_busy_log(&store).await;
+    let head = log.settle().await;
+    let mut asks = Vec::new();
+    for user in [ALICE, BOB, CAROL, DAVE] {
+        for (after, up_to, limit) in [
+            (0, None, MAX_PAGE),
+            (head / 3, None, 4),
+            (head / 4, Some(head / 2 + 1), MAX_PAGE),
+            (head, None, 10),
+            (0, Some(0), 10),
+        ] {
+            let range = LogRange {
+                after,
+                up_to,
+                limit,
+            };
+            asks.push((user, range));
+        }
+    }
+    let mut alone = Vec::new();
+    for (user, range) in &asks {
+        alone.push(store.read_log(&[*user], *range).await.expect("read alone"));
+    }
+    assert!(alone.iter().any(|entries| entries.len() > 3), "{alone:?}");
+    let together = futures_util::future::join_all(
+        asks.iter()
+            .map(|(user, range)| store.read_log(std::slice::from_ref(user), *range)),
+    )
+    .await;
+    for ((ask, alone), together) in asks.iter().zip(&alone).zip(together) {
+        assert_eq!(&together.expect("read together"), alone, "{ask:?}");
+    }
 }
 
 pub async fn log_reads_narrow_recipients_to_the_users_asked_about<S: ChatStore>(store: S) {
