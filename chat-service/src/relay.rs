@@ -55,9 +55,8 @@ impl Publisher {
         let endpoint = Endpoint::from_shared(presence_url.to_owned())
             .map_err(|error| anyhow::anyhow!("invalid presence URL {presence_url:?}: {error}"))?
             .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(5))
-            .tcp_nodelay(true);
-        let channel = endpoint.connect_lazy();
+            .timeout(Duration::from_secs(5));
+        let channel = service_runtime::grpc::endpoint(endpoint).connect_lazy();
         Ok(Self {
             bus,
             presence: PresenceClient::new(channel.clone()),

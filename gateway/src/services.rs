@@ -62,11 +62,40 @@ impl Services {
     }
 }
 
+/// Runs a read, and runs it once more after a short pause when it failed on the way rather
+/// than in the service: a channel that was just reset (its connection went away with the calls
+/// on it) reconnects for the next call. Only for reads, which are safe to repeat.
+pub async fn read_twice<T, F, Fut>(mut read: F) -> Result<T, tonic::Status>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    match read().await {
+        Err(status) if on_the_way(&status) => {
+            tracing::debug!(code = ?status.code(), message = status.message(), "reading again");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            read().await
+        }
+        answer => answer,
+    }
+}
+
+/// Whether a call failed in transport (no service answered it), not in the service.
+fn on_the_way(status: &tonic::Status) -> bool {
+    use tonic::Code;
+    let answered = chat_proto::errors::ErrorCode::of(status).is_some();
+    !answered
+        && matches!(
+            status.code(),
+            Code::Unavailable | Code::Unknown | Code::ResourceExhausted | Code::Cancelled
+        )
+}
+
 fn channel(url: &str) -> anyhow::Result<Channel> {
     let endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|error| anyhow::anyhow!("invalid service URL {url:?}: {error}"))?
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30))
-        .tcp_nodelay(true);
+        .timeout(Duration::from_secs(30));
+    let endpoint = service_runtime::grpc::endpoint(endpoint);
     Ok(endpoint.connect_lazy())
 }

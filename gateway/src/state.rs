@@ -37,6 +37,8 @@ pub struct Inner {
     pub options: GatewayOptions,
     /// The bot's service account, once found (see [`crate::bot::account`]).
     pub bot_account: tokio::sync::OnceCell<chat_proto::auth::User>,
+    /// Sockets being opened at once (see [`crate::websocket::OPENING_AT_ONCE`]).
+    pub openings: tokio::sync::Semaphore,
     draining: AtomicBool,
 }
 
@@ -48,6 +50,7 @@ impl AppState {
             fanout,
             options,
             bot_account: tokio::sync::OnceCell::new(),
+            openings: tokio::sync::Semaphore::new(crate::websocket::OPENING_AT_ONCE),
             draining: AtomicBool::new(false),
         }))
     }

@@ -68,21 +68,29 @@ pub async fn run<R: Requests>(
 ) -> Option<(u16, &'static str)> {
     let (connection, mut mailbox) = state.hub.register(&identity, dialect);
     let (mut sink, mut stream) = socket.split();
+    // A reconnect storm opens thousands of sockets at once: they take turns, so the services
+    // see a bounded number of openings in flight rather than all of them on one channel.
+    let turn = state.openings.acquire().await;
     // The futures of the service calls are boxed: a socket's task holds, for its whole life, a
     // future as large as the largest it awaits, and most sockets are idle most of the time.
-    let close = match Box::pin(open(&state, &connection)).await {
+    let opened = match Box::pin(open(&state, &connection)).await {
         Some(start) => {
             let mut requests = make(state.clone(), connection.clone(), start);
             match Box::pin(requests.opening(&mut sink)).await {
-                Ok(()) => {
-                    let socket = (&mut sink, &mut stream);
-                    pump(&connection, &mut mailbox, socket, start, &mut requests).await
-                }
-                Err(Opening::Write(failed)) => write_failure_close(&connection, failed),
-                Err(Opening::Unavailable) => Some(UNAVAILABLE),
+                Ok(()) => Ok((requests, start)),
+                Err(Opening::Write(failed)) => Err(write_failure_close(&connection, failed)),
+                Err(Opening::Unavailable) => Err(Some(UNAVAILABLE)),
             }
         }
-        None => Some(UNAVAILABLE),
+        None => Err(Some(UNAVAILABLE)),
+    };
+    drop(turn);
+    let close = match opened {
+        Ok((mut requests, start)) => {
+            let socket = (&mut sink, &mut stream);
+            pump(&connection, &mut mailbox, socket, start, &mut requests).await
+        }
+        Err(close) => close,
     };
     close_socket(&mut sink, &mut stream, close).await;
     state.hub.unregister(&connection);
@@ -131,6 +139,10 @@ async fn pump<R: Requests>(
         }
     }
 }
+
+/// Sockets one replica opens at once (marked online, positioned in the log, caught up); the
+/// others wait their turn before their first frame.
+pub const OPENING_AT_ONCE: usize = 128;
 
 /// Largest message a client may send; larger ones close the socket with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -230,13 +242,11 @@ pub fn write_failure_close(
 pub async fn open(state: &AppState, connection: &Connection) -> Option<i64> {
     // Online first: every event positioned after the head read below is then routed here.
     online(state, connection).await;
-    match state
-        .services
-        .chat
-        .clone()
-        .log_head(LogHeadRequest {})
-        .await
-    {
+    let head = crate::services::read_twice(|| {
+        let mut chat = state.services.chat.clone();
+        async move { chat.log_head(LogHeadRequest {}).await }
+    });
+    match head.await {
         Ok(head) => {
             let start = head.into_inner().position;
             connection.handed_up_to(start);

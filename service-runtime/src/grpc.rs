@@ -16,6 +16,23 @@ use tonic_health::ServingStatus;
 
 use crate::shutdown::DRAIN_GRACE;
 
+/// HTTP/2 connection flow-control window of the services' channels and servers, both ways.
+///
+/// h2 closes a connection (GOAWAY `ENHANCE_YOUR_CALM`) when the small DATA frames received and
+/// not yet read by the application outgrow a budget of half this window (at least 25 KiB).
+/// gRPC's unary messages are small frames: in a reconnect storm thousands of answers arrive at
+/// once, and with the default 64 KiB window about 130 waiting answers closed the gateway's
+/// channel to chat-service, failing every call on it. The window is flow-control credit, not
+/// memory set aside.
+pub const CONNECTION_WINDOW: u32 = 16 << 20;
+
+/// A client endpoint tuned as the servers are: the connection window above, no Nagle delay.
+pub fn endpoint(endpoint: tonic::transport::Endpoint) -> tonic::transport::Endpoint {
+    endpoint
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .tcp_nodelay(true)
+}
+
 /// Serves `service` and the health service on `listener` until `shutdown` resolves. Health
 /// reports SERVING (for `""` and the service's name) until then, NOT_SERVING once draining;
 /// calls in flight may finish for up to [`DRAIN_GRACE`] (an open health `Watch` stream would
@@ -78,6 +95,7 @@ where
         connection
     });
     let server = tonic::transport::Server::builder()
+        .initial_connection_window_size(CONNECTION_WINDOW)
         .layer(crate::observe::ObserveLayer)
         .add_service(health_service)
         .add_service(service)

@@ -1,7 +1,7 @@
 //! Catch-up: everything that happened in a user's conversations, read from the commit-ordered
 //! log after a position (exact) or since a time, in pages.
 
-use chat_proto::chat::CatchUpRequest;
+use chat_proto::chat::{CatchUpRequest, LogHeadRequest};
 use tonic::Code;
 
 use crate::events::{membership, positions, receipt, summaries};
@@ -261,4 +261,56 @@ async fn pages_of_large_messages_stay_under_the_message_size_limit() {
         }
     }
     assert_eq!(repaired, 151, "the group's creation and its 150 messages");
+}
+
+/// A reconnect storm: thousands of sockets ask for the log's head and catch up at once, over one
+/// gateway's channel. Every call is answered — none refused for want of a database connection,
+/// and the channel not closed for the many small answers waiting in it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_catch_ups_on_one_channel_is_answered() {
+    let mut client = spawn_chat().await;
+    let start = settle(&mut client).await;
+    let group = create_group(&mut client, ALICE, &[BOB, CAROL]).await;
+    for body in ["one", "two", "three"] {
+        send(&mut client, ALICE, &group.id, body).await;
+    }
+    let head = settle(&mut client).await;
+    let users = [ALICE, BOB, CAROL];
+    let calls = (0..4000).map(|n| {
+        let mut client = client.clone();
+        async move {
+            if n % 2 == 0 {
+                let head = client.log_head(LogHeadRequest {}).await?;
+                Ok::<_, tonic::Status>((n, head.into_inner().position))
+            } else {
+                let page = client
+                    .catch_up(CatchUpRequest {
+                        user_id: users[n % 3].into(),
+                        after_position: Some(start),
+                        up_to_position: head,
+                        limit: 500,
+                        ..Default::default()
+                    })
+                    .await?;
+                Ok((n, page.into_inner().events.len() as i64))
+            }
+        }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let mut failed = answers.iter().filter_map(|a| a.as_ref().err()).peekable();
+    if let Some(first) = failed.peek() {
+        let first = format!("{first:?}");
+        panic!(
+            "{} calls of 4,000 failed; the first: {first}",
+            failed.count()
+        );
+    }
+    for (n, answer) in answers.into_iter().map(Result::unwrap) {
+        if n % 2 == 0 {
+            assert!(answer >= head, "a head of {answer}, below {head}");
+        } else {
+            // The group's creation and its three messages.
+            assert_eq!(answer, 4, "call {n}");
+        }
+    }
 }

@@ -66,8 +66,9 @@ async fn spawn_server(
         .expect("bind a random port");
     let address = listener.local_addr().expect("the listener's address");
     let server = tokio::spawn(chat_service::serve(listener, store, None, shutdown));
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("a valid URI")
+    // Tuned as every service's client is.
+    let endpoint = Channel::from_shared(format!("http://{address}")).expect("a valid URI");
+    let channel = service_runtime::grpc::endpoint(endpoint)
         .connect()
         .await
         .expect("connect to chat-service");

@@ -213,22 +213,22 @@ impl Rpc {
         }
         let mut cursor = String::new();
         loop {
-            let page = self
-                .state
-                .services
-                .chat
-                .clone()
-                .catch_up(CatchUpRequest {
-                    user_id: self.connection.user_id.clone(),
-                    since_ms: since,
-                    cursor,
-                    limit: CATCH_UP_PAGE,
-                    after_position,
-                    // Nothing past the start: the live stream has it, and would repeat it.
-                    up_to_position: self.start,
-                })
-                .await?
-                .into_inner();
+            let request = CatchUpRequest {
+                user_id: self.connection.user_id.clone(),
+                since_ms: since,
+                cursor,
+                limit: CATCH_UP_PAGE,
+                after_position,
+                // Nothing past the start: the live stream has it, and would repeat it.
+                up_to_position: self.start,
+            };
+            let page = crate::services::read_twice(|| {
+                let mut chat = self.state.services.chat.clone();
+                let request = request.clone();
+                async move { chat.catch_up(request).await }
+            })
+            .await?
+            .into_inner();
             for event in &page.events {
                 if let Some(frame) = events::conversation_event(event) {
                     send(sink, frame).await?;
