@@ -88,11 +88,21 @@ trap stop_all EXIT
 
 # CPU seconds (user + system) used so far by a process, or by all processes of a name.
 cpu_of_pid() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# For a name, the time of its processes that have exited counts too: the parent of the others
+# (Postgres's postmaster) holds its reaped children's time, so backends that come and go between
+# two snapshots (a long setup's) are not lost from the difference.
 cpu_of_name() {
-    local total=0 pid
-    for pid in $(pgrep -x "$1"); do total=$(echo "$total + $(cpu_of_pid "$pid")" | bc); done
+    local total=0 pid parent
+    for pid in $(pgrep -x "$1"); do
+        total=$(echo "$total + $(cpu_of_pid "$pid")" | bc)
+        parent=$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)
+        if [[ -n $parent && $(cat "/proc/$parent/comm" 2>/dev/null) != "$1" ]]; then
+            total=$(echo "$total + $(cpu_of_reaped "$pid")" | bc)
+        fi
+    done
     echo "$total"
 }
+cpu_of_reaped() { awk '{ printf "%.1f", ($16 + $17) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 cpu_snapshot() { # "name=seconds ..." for our servers, Postgres and Redis
     local i line=""
     for i in "${!PIDS[@]}"; do line+="${NAMES[$i]}=$(cpu_of_pid "${PIDS[$i]}") "; done
