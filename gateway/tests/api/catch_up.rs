@@ -113,7 +113,7 @@ async fn resuming_in_the_url_gets_what_was_missed_before_anything_live(backend: 
     }
     // Bob comes back while Alice goes on writing: some of these are live, some missed.
     let url = format!("{}?position={last_seen}", bob.messaging_url);
-    let (mut bob_socket, ()) = tokio::join!(Socket::connect(&url), async {
+    let (mut bob_socket, ()) = tokio::join!(Socket::connect_unready(&url), async {
         for text in &texts[20..] {
             alice_socket
                 .send(json!({"method": 40, "body": {"group_id": group, "data": text}}))

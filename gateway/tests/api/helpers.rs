@@ -436,6 +436,15 @@ impl Socket {
         Self::connect_request(url).await
     }
 
+    /// Connects without waiting for the socket to be ready: what it writes first (a catch-up
+    /// its URL asked for) is read like any event, not dropped on the way to a pong.
+    pub async fn connect_unready(url: &str) -> Socket {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("WebSocket connect");
+        Socket { stream }
+    }
+
     /// Connects with a handshake request of the caller's making (extra headers, cookies).
     pub async fn connect_request(
         request: impl tokio_tungstenite::tungstenite::client::IntoClientRequest + Unpin,
