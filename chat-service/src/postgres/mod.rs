@@ -56,7 +56,7 @@ impl PgChatStore {
 
     fn over(pool: PgPool) -> Self {
         let batches = pool.clone();
-        let sends = Batcher::start(move |batch, since| {
+        let sends = Batcher::start_spaced(crate::batch::SEND_SPACING, move |batch, since| {
             let pool = batches.clone();
             async move { messages::send_batch(&pool, batch, since).await }
         });
