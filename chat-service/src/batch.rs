@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::time::Instant;
@@ -14,19 +15,46 @@ use tokio::time::Instant;
 use crate::error::ChatError;
 use crate::store::StoreResult;
 
-/// The most sends one batch holds.
-pub const MAX_BATCH: usize = 256;
-
 /// Batches in flight at once. Two keep the database busy while the next batch is gathered and
 /// the last one's answers go out; more would only queue on the same conversations' rows.
 pub const DEPTH: usize = 2;
 
-/// The shortest time between the starts of two batches of sends. Under load a batch gathers
-/// for up to this long after the one before it began, so batches grow at moderate rates too:
-/// at 1,000 sends a second, Postgres spent a quarter less CPU with it, and sends were answered
-/// sooner, not later (fewer transactions queue on the same locks and WAL flushes). A send
-/// arriving after a quiet spell of this long goes at once, so it costs nothing when idle.
-pub const SEND_SPACING: std::time::Duration = std::time::Duration::from_millis(2);
+/// How a queue gathers its batches.
+#[derive(Debug, Clone, Copy)]
+pub struct Gathering {
+    /// The queue's name in the `chat_batch_size` metric.
+    pub queue: &'static str,
+    /// The most items one batch holds.
+    pub max: usize,
+    /// The shortest time between the starts of two batches: items that arrive sooner after a
+    /// batch began gather into the next one until then. An item arriving after a quiet spell
+    /// this long goes at once, so spacing costs nothing when idle.
+    pub spacing: Duration,
+}
+
+/// Sends. Spaced 2 ms so that batches grow at moderate rates too: at 1,000 sends a second,
+/// Postgres spent a quarter less CPU with it, and sends were answered sooner, not later (fewer
+/// transactions queue on the same locks and WAL flushes).
+pub const SENDS: Gathering = Gathering {
+    queue: "sends",
+    max: 256,
+    spacing: Duration::from_millis(2),
+};
+
+/// Questions for the log's head: one read answers any number of them.
+pub const HEADS: Gathering = Gathering {
+    queue: "log_heads",
+    max: 4096,
+    spacing: Duration::ZERO,
+};
+
+/// Users' log reads (catch-ups): up to a page each (~1,000 events), so a batch stays within a
+/// few tens of MiB however many wait.
+pub const READS: Gathering = Gathering {
+    queue: "log_reads",
+    max: 32,
+    spacing: Duration::ZERO,
+};
 
 /// An item, who waits for its result, and since when.
 type Job<T, R> = (T, oneshot::Sender<R>, Instant);
@@ -45,26 +73,16 @@ impl<T, R> Clone for Batcher<T, R> {
 }
 
 impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
-    /// Starts the task that gathers items and runs `run` on each batch, with the time its
-    /// oldest item was queued. `run` answers with one result per item, in the batch's order.
-    /// The task ends when the last handle is dropped.
-    pub fn start<F, Fut>(run: F) -> Self
-    where
-        F: Fn(Vec<T>, Instant) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Vec<R>> + Send + 'static,
-    {
-        Self::start_spaced(std::time::Duration::ZERO, run)
-    }
-
-    /// As [`Batcher::start`], with at least `spacing` between the starts of two batches: items
-    /// that arrive sooner after a batch began gather into the next one until then.
-    pub fn start_spaced<F, Fut>(spacing: std::time::Duration, run: F) -> Self
+    /// Starts the task that gathers items as `gathering` says and runs `run` on each batch,
+    /// with the time its oldest item was queued. `run` answers with one result per item, in the
+    /// batch's order. The task ends when the last handle is dropped.
+    pub fn start<F, Fut>(gathering: Gathering, run: F) -> Self
     where
         F: Fn(Vec<T>, Instant) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<R>> + Send + 'static,
     {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(gather(jobs, spacing, Arc::new(run)));
+        tokio::spawn(gather(jobs, gathering, Arc::new(run)));
         Self { queue }
     }
 
@@ -90,7 +108,7 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, StoreResult<R>> {
 
 async fn gather<T, R, F, Fut>(
     mut jobs: mpsc::UnboundedReceiver<Job<T, R>>,
-    spacing: std::time::Duration,
+    gathering: Gathering,
     run: Arc<F>,
 ) where
     T: Send + 'static,
@@ -110,14 +128,14 @@ async fn gather<T, R, F, Fut>(
             return;
         };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < gathering.max {
             match jobs.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
         }
-        if let Some(open_until) = last_start.map(|start| start + spacing) {
-            while batch.len() < MAX_BATCH {
+        if let Some(open_until) = last_start.map(|start| start + gathering.spacing) {
+            while batch.len() < gathering.max {
                 match tokio::time::timeout_at(open_until, jobs.recv()).await {
                     Ok(Some(job)) => batch.push(job),
                     _ => break,
@@ -125,7 +143,8 @@ async fn gather<T, R, F, Fut>(
             }
         }
         last_start = Some(Instant::now());
-        metrics::histogram!("chat_write_batch_size").record(batch.len() as f64);
+        metrics::histogram!("chat_batch_size", "queue" => gathering.queue)
+            .record(batch.len() as f64);
         let run = run.clone();
         tokio::spawn(async move {
             let since = batch[0].2;
@@ -192,7 +211,7 @@ mod tests {
     async fn answers_each_item_in_order_and_gathers_under_load() {
         let sizes = Arc::new(Mutex::new(Vec::new()));
         let seen = sizes.clone();
-        let batcher = Batcher::start(move |items: Vec<u32>, _since| {
+        let batcher = Batcher::start(SENDS, move |items: Vec<u32>, _since| {
             seen.lock().unwrap().push(items.len());
             async move {
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -223,7 +242,8 @@ mod tests {
         let spacing = Duration::from_millis(100);
         let starts = Arc::new(Mutex::new(Vec::new()));
         let seen = starts.clone();
-        let batcher = Batcher::start_spaced(spacing, move |items: Vec<u32>, _since| {
+        let gathering = Gathering { spacing, ..SENDS };
+        let batcher = Batcher::start(gathering, move |items: Vec<u32>, _since| {
             seen.lock().unwrap().push((Instant::now(), items.len()));
             async move { items }
         });

@@ -114,6 +114,11 @@ impl Connection {
         }
     }
 
+    /// Whether the connection has been ordered closed.
+    pub fn closing(&self) -> bool {
+        self.closer.borrow().is_some()
+    }
+
     /// Orders the connection closed; true the first time.
     pub fn close(&self, code: u16, reason: &'static str) -> bool {
         let mut first = false;

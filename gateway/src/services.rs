@@ -80,14 +80,15 @@ where
     }
 }
 
-/// Whether a call failed in transport (no service answered it), not in the service.
+/// Whether a call failed in transport (no service answered it), not in the service. A call
+/// that timed out (`Cancelled`) is not tried again: the service may be overloaded.
 fn on_the_way(status: &tonic::Status) -> bool {
     use tonic::Code;
     let answered = chat_proto::errors::ErrorCode::of(status).is_some();
     !answered
         && matches!(
             status.code(),
-            Code::Unavailable | Code::Unknown | Code::ResourceExhausted | Code::Cancelled
+            Code::Unavailable | Code::Unknown | Code::ResourceExhausted
         )
 }
 

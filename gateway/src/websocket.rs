@@ -68,12 +68,15 @@ pub async fn run<R: Requests>(
 ) -> Option<(u16, &'static str)> {
     let (connection, mut mailbox) = state.hub.register(&identity, dialect);
     let (mut sink, mut stream) = socket.split();
-    // A reconnect storm opens thousands of sockets at once: they take turns, so the services
-    // see a bounded number of openings in flight rather than all of them on one channel.
+    // A reconnect storm opens thousands of sockets at once: they take turns going online and
+    // reading the log's head, so the services see a bounded number of those in flight. The turn
+    // ends before anything is written to the client: a client slow to read holds no one up.
     let turn = state.openings.acquire().await;
     // The futures of the service calls are boxed: a socket's task holds, for its whole life, a
     // future as large as the largest it awaits, and most sockets are idle most of the time.
-    let opened = match Box::pin(open(&state, &connection)).await {
+    let start = Box::pin(open(&state, &connection)).await;
+    drop(turn);
+    let opened = match start {
         Some(start) => {
             let mut requests = make(state.clone(), connection.clone(), start);
             match Box::pin(requests.opening(&mut sink)).await {
@@ -84,7 +87,6 @@ pub async fn run<R: Requests>(
         }
         None => Err(Some(UNAVAILABLE)),
     };
-    drop(turn);
     let close = match opened {
         Ok((mut requests, start)) => {
             let socket = (&mut sink, &mut stream);
@@ -140,8 +142,8 @@ async fn pump<R: Requests>(
     }
 }
 
-/// Sockets one replica opens at once (marked online, positioned in the log, caught up); the
-/// others wait their turn before their first frame.
+/// Sockets one replica opens at once (marked online, positioned in the log); the others wait
+/// their turn before their first frame.
 pub const OPENING_AT_ONCE: usize = 128;
 
 /// Largest message a client may send; larger ones close the socket with 1009.

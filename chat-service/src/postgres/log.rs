@@ -83,8 +83,12 @@ pub type UserRead = (Uuid, LogRange);
 
 /// Reads the log for each of `reads` with one query: in a reconnect storm, thousands of
 /// sockets catch up at once, and one query each would queue them all for the pool's
-/// connections. The answers come in the order of `reads`.
-pub async fn read_each(pool: &PgPool, reads: &[UserRead]) -> StoreResult<Vec<Vec<LogEntry>>> {
+/// connections. The answers come in the order of `reads`; a row that does not decode fails its
+/// own read only.
+pub async fn read_each(
+    pool: &PgPool,
+    reads: &[UserRead],
+) -> StoreResult<Vec<StoreResult<Vec<LogEntry>>>> {
     let users: Vec<Uuid> = reads.iter().map(|(user, _)| *user).collect();
     let afters: Vec<i64> = reads.iter().map(|(_, range)| range.after).collect();
     let up_tos: Vec<Option<i64>> = reads.iter().map(|(_, range)| range.up_to).collect();
@@ -110,7 +114,8 @@ pub async fn read_each(pool: &PgPool, reads: &[UserRead]) -> StoreResult<Vec<Vec
     .bind(&limits)
     .fetch_all(pool)
     .await?;
-    let mut answers: Vec<Vec<LogEntry>> = reads.iter().map(|_| Vec::new()).collect();
+    let mut answers: Vec<StoreResult<Vec<LogEntry>>> =
+        reads.iter().map(|_| Ok(Vec::new())).collect();
     for row in &rows {
         let i: i64 = row.try_get("i")?;
         let index = usize::try_from(i - 1)
@@ -118,7 +123,14 @@ pub async fn read_each(pool: &PgPool, reads: &[UserRead]) -> StoreResult<Vec<Vec
             .filter(|index| *index < reads.len())
             .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("a log row for no read: {i}")))?;
         let only = [reads[index].0];
-        answers[index].push(logged(row)?.decode(Some(&only))?);
+        let entry = logged(row)
+            .map_err(ChatError::from)
+            .and_then(|row| row.decode(Some(&only)));
+        match (&mut answers[index], entry) {
+            (Ok(entries), Ok(entry)) => entries.push(entry),
+            (answer @ Ok(_), Err(error)) => *answer = Err(error),
+            (Err(_), _) => {}
+        }
     }
     Ok(answers)
 }

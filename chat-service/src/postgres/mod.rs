@@ -17,7 +17,7 @@ use sqlx::migrate::Migrator;
 use uuid::Uuid;
 
 pub use self::log::PgRelayLease;
-use crate::batch::Batcher;
+use crate::batch::{self, Batcher};
 use crate::error::ChatError;
 use crate::store::{
     ChatStore, LogRange, MessageRange, NewGroup, NewMessage, ReceiptKind, StoreResult,
@@ -56,7 +56,7 @@ impl PgChatStore {
 
     fn over(pool: PgPool) -> Self {
         let batches = pool.clone();
-        let sends = Batcher::start_spaced(crate::batch::SEND_SPACING, move |batch, since| {
+        let sends = Batcher::start(batch::SENDS, move |batch, since| {
             let pool = batches.clone();
             async move { messages::send_batch(&pool, batch, since).await }
         });
@@ -65,7 +65,7 @@ impl PgChatStore {
         // asked, so each still gets a head no older than its question (what a gateway needs:
         // every event positioned after it is routed to the socket it has just marked online).
         let head_pool = pool.clone();
-        let heads = Batcher::start(move |asks: Vec<()>, _since| {
+        let heads = Batcher::start(batch::HEADS, move |asks: Vec<()>, _since| {
             let pool = head_pool.clone();
             async move {
                 let head = log::head(&pool).await;
@@ -76,11 +76,11 @@ impl PgChatStore {
         });
         // Every socket that resumes reads the log: in a storm, thousands at once.
         let read_pool = pool.clone();
-        let reads = Batcher::start(move |asks: Vec<log::UserRead>, _since| {
+        let reads = Batcher::start(batch::READS, move |asks: Vec<log::UserRead>, _since| {
             let pool = read_pool.clone();
             async move {
                 match log::read_each(&pool, &asks).await {
-                    Ok(answers) => answers.into_iter().map(Ok).collect(),
+                    Ok(answers) => answers,
                     Err(error) => asks.iter().map(|_| Err(error.shared())).collect(),
                 }
             }

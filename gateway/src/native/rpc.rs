@@ -213,6 +213,10 @@ impl Rpc {
         }
         let mut cursor = String::new();
         loop {
+            if self.connection.closing() {
+                // Revoked, or too far behind: the close goes out instead of the rest.
+                return Ok(());
+            }
             let request = CatchUpRequest {
                 user_id: self.connection.user_id.clone(),
                 since_ms: since,

@@ -49,19 +49,6 @@ pub async fn upgrade(
     if let Err(error) = websocket::admit(&state, &headers) {
         return error.into_response();
     }
-    let resume = match query {
-        Ok(Query(SocketQuery { position: Some(p) })) if p < 0 => {
-            return ApiError::unprocessable(
-                "validation_failed",
-                "position must be a log position from an earlier event",
-            )
-            .into_response();
-        }
-        Ok(Query(query)) => query.position,
-        Err(rejection) => {
-            return ApiError::bad_request("invalid_query", rejection.body_text()).into_response();
-        }
-    };
     let identity = match state
         .services
         .auth
@@ -74,6 +61,19 @@ pub async fn upgrade(
             return ApiError::unauthorized("unknown or revoked messaging URL").into_response();
         }
         Err(status) => return ApiError::from_status(status).into_response(),
+    };
+    let resume = match query {
+        Ok(Query(SocketQuery { position: Some(p) })) if p < 0 => {
+            return ApiError::unprocessable(
+                "validation_failed",
+                "position must be a log position from an earlier event",
+            )
+            .into_response();
+        }
+        Ok(Query(query)) => query.position,
+        Err(rejection) => {
+            return ApiError::bad_request("invalid_query", rejection.body_text()).into_response();
+        }
     };
     match upgrade {
         Ok(upgrade) => websocket::limits(upgrade)

@@ -144,6 +144,11 @@ async fn a_resume_position_that_is_not_one_is_refused_before_the_upgrade(backend
     let (status, body) = crate::echat_client::refused_handshake(url).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "invalid_query", "{body}");
+    // An unknown messaging URL is that first, whatever its query.
+    let base = bob.messaging_url.rsplit_once('/').unwrap().0;
+    let url = format!("{base}/{}?position=-1", uuid::Uuid::new_v4());
+    let (status, body) = crate::echat_client::refused_handshake(url).await;
+    assert_eq!(status, 401, "{body}");
     // Still a working URL without it.
     Socket::connect(&bob.messaging_url)
         .await
