@@ -50,12 +50,6 @@ pub enum Opening {
     Unavailable,
 }
 
-impl From<WriteFailed> for Opening {
-    fn from(failed: WriteFailed) -> Self {
-        Self::Write(failed)
-    }
-}
-
 /// Runs a socket of `identity` speaking `dialect` from its registration to its close, and
 /// returns the close it ended with. `make` builds the dialect's request handler once the
 /// socket is online and its start in the log is known.

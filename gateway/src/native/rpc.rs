@@ -124,19 +124,20 @@ impl websocket::Requests for Rpc {
 }
 
 impl Rpc {
-    pub fn new(state: AppState, connection: Arc<Connection>, start: i64) -> Self {
+    /// A socket's handler; with `resume`, the socket is caught up from after that position
+    /// before anything live reaches it.
+    pub fn new(
+        state: AppState,
+        connection: Arc<Connection>,
+        start: i64,
+        resume: Option<i64>,
+    ) -> Self {
         Self {
             state,
             connection,
             start,
-            resume: None,
+            resume,
         }
-    }
-
-    /// Catches the socket up from after `position` before anything live reaches it.
-    pub fn resuming(mut self, position: Option<i64>) -> Self {
-        self.resume = position;
-        self
     }
 
     /// Handles one text frame. `Err` only when the socket itself failed.

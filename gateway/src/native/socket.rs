@@ -88,6 +88,6 @@ pub async fn upgrade(
 pub use crate::websocket::Sink;
 
 async fn run(socket: WebSocket, state: AppState, identity: Identity, resume: Option<i64>) {
-    let make = move |state, connection, start| Rpc::new(state, connection, start).resuming(resume);
+    let make = move |state, connection, start| Rpc::new(state, connection, start, resume);
     websocket::run(socket, state, identity, Dialect::Native, make).await;
 }

@@ -438,8 +438,10 @@ impl Socket {
 
     /// Connects without waiting for the socket to be ready: what it writes first (a catch-up
     /// its URL asked for) is read like any event, not dropped on the way to a pong.
-    pub async fn connect_unready(url: &str) -> Socket {
-        let (stream, _) = tokio_tungstenite::connect_async(url)
+    pub async fn connect_unready(
+        request: impl tokio_tungstenite::tungstenite::client::IntoClientRequest + Unpin,
+    ) -> Socket {
+        let (stream, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("WebSocket connect");
         Socket { stream }
@@ -449,10 +451,7 @@ impl Socket {
     pub async fn connect_request(
         request: impl tokio_tungstenite::tungstenite::client::IntoClientRequest + Unpin,
     ) -> Socket {
-        let (stream, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("WebSocket connect");
-        let mut socket = Socket { stream };
+        let mut socket = Self::connect_unready(request).await;
         socket
             .stream
             .send(Message::Ping(b"ready".to_vec().into()))
