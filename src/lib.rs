@@ -1,6 +1,8 @@
 //! The whole chat backend in one process: the same four services wired as in production —
-//! auth, chat and presence over gRPC on loopback, and the gateway in front — on SQLite and
-//! in-memory presence and events, or on Postgres and Redis when their URLs are given.
+//! auth, chat and presence behind their gRPC interfaces, and the gateway in front — on SQLite
+//! and in-memory presence and events, or on Postgres and Redis when their URLs are given. The
+//! gateway and the log relay call the services in the process, without a connection; each
+//! service also listens on a loopback port, for `chat-backend admin`.
 
 pub mod admin;
 pub mod config;
@@ -13,11 +15,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use auth_service::{AuthService, AuthStore, PgAuthStore, SqliteAuthStore, TokenSettings};
-use chat_service::{ChatStore, PgChatStore, Publisher, SqliteChatStore};
+use chat_proto::admin::presence_admin_server::PresenceAdminServer;
+use chat_proto::auth::auth_server::AuthServer;
+use chat_proto::chat::chat_server::ChatServer;
+use chat_proto::presence::presence_server::PresenceServer;
+use chat_service::{ChatService, ChatStore, PgChatStore, Publisher, SqliteChatStore};
 use gateway::{EventBus, GatewayOptions, MemoryBus, RedisBus, Services};
-use presence_service::{MemoryPresence, PresenceStore, RedisPresence};
+use presence_service::{
+    MemoryPresence, PresenceAdminService, PresenceService, PresenceStore, RedisPresence,
+};
+use service_runtime::grpc::{self, Local};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 pub use config::{Command, Options};
@@ -79,75 +88,88 @@ pub async fn run(
     let admin_token = random_hex(32);
     let (auth_listener, auth_url) = loopback().await?;
     let (chat_listener, chat_url) = loopback().await?;
-    let (presence_listener, presence_url) = loopback().await?;
-    let (bus, node_id, relay): (Arc<dyn EventBus>, String, &str) = match &options.redis_url {
-        Some(url) => {
-            let presence = RedisPresence::connect(url, &options.redis_key_prefix)
-                .await
-                .with_context(|| format!("cannot connect to Redis at {url}"))?;
-            spawn_presence(&mut tasks, presence_listener, presence, &stopped);
-            let bus = RedisBus::connect(url, &options.redis_key_prefix).await?;
-            let node = std::env::var("HOSTNAME")
-                .ok()
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(random_node_id);
-            (Arc::new(bus), node, "Redis")
-        }
-        None => {
-            spawn_presence(
-                &mut tasks,
-                presence_listener,
-                MemoryPresence::new(),
-                &stopped,
-            );
-            (Arc::new(MemoryBus::new()), "local".to_owned(), "memory")
-        }
-    };
+    // The gateway and the relay call the services in this process without a connection
+    // (`local`); auth and chat also listen on loopback ports, for `chat-backend admin`.
+    let local = Local::new().await;
+    let (bus, node_id, relay, local): (Arc<dyn EventBus>, String, &str, Local) =
+        match &options.redis_url {
+            Some(url) => {
+                let presence = RedisPresence::connect(url, &options.redis_key_prefix)
+                    .await
+                    .with_context(|| format!("cannot connect to Redis at {url}"))?;
+                let local = add_presence(presence, local).await;
+                let bus = RedisBus::connect(url, &options.redis_key_prefix).await?;
+                let node = std::env::var("HOSTNAME")
+                    .ok()
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(random_node_id);
+                (Arc::new(bus), node, "Redis", local)
+            }
+            None => {
+                let presence = MemoryPresence::new();
+                let local = add_presence(presence, local).await;
+                (
+                    Arc::new(MemoryBus::new()),
+                    "local".to_owned(),
+                    "memory",
+                    local,
+                )
+            }
+        };
 
     // chat-service's log relay publishes on the same bus, asking presence where users are.
-    let publisher = Publisher::new(bus.clone(), &presence_url)?;
-    let storage = match &options.database_url {
+    let publisher = Publisher::over(bus.clone(), grpc::in_process(&local, RELAY_CALL_TIMEOUT));
+    let (storage, local) = match &options.database_url {
         Some(url) => {
             let auth = PgAuthStore::connect(url, 10).await?;
-            spawn_auth(
+            let local = spawn_auth(
                 &mut tasks,
                 auth_listener,
                 auth,
                 tokens,
                 &admin_token,
+                local,
                 &stopped,
-            );
+            )
+            .await;
             let chat = PgChatStore::connect(url, 20).await?;
-            spawn_chat(
+            let local = spawn_chat(
                 &mut tasks,
                 chat_listener,
                 chat,
-                publisher.clone(),
+                publisher,
                 &admin_token,
+                local,
                 &stopped,
-            );
-            format!("Postgres at {}", service_runtime::postgres::redact(url))
+            )
+            .await;
+            let storage = format!("Postgres at {}", service_runtime::postgres::redact(url));
+            (storage, local)
         }
         None => {
             let auth = SqliteAuthStore::open(&data_dir.join("auth.sqlite3")).await?;
-            spawn_auth(
+            let local = spawn_auth(
                 &mut tasks,
                 auth_listener,
                 auth,
                 tokens,
                 &admin_token,
+                local,
                 &stopped,
-            );
+            )
+            .await;
             let chat = SqliteChatStore::open(&data_dir.join("chat.sqlite3")).await?;
-            spawn_chat(
+            let local = spawn_chat(
                 &mut tasks,
                 chat_listener,
                 chat,
-                publisher.clone(),
+                publisher,
                 &admin_token,
+                local,
                 &stopped,
-            );
-            format!("SQLite in {}", data_dir.display())
+            )
+            .await;
+            (format!("SQLite in {}", data_dir.display()), local)
         }
     };
     let admin_file = admin::write_admin_file(
@@ -173,7 +195,7 @@ pub async fn run(
         bot: gateway::bot::BotChoice::from_url(options.bot.as_deref())?,
         connections: options.connections.clone(),
     };
-    let services = Services::connect_lazy(&auth_url, &chat_url, &presence_url)?;
+    let services = Services::in_process(&local);
     tracing::info!(
         listen = %format!("http://{address}"),
         websocket = %gateway_options.websocket_base,
@@ -226,45 +248,80 @@ pub(crate) fn token_settings(secret: Vec<u8>, options: &Options) -> TokenSetting
     }
 }
 
-fn spawn_auth<S: AuthStore>(
+/// The longest the relay waits for presence to say where users are.
+const RELAY_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn spawn_auth<S: AuthStore>(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     listener: TcpListener,
     store: S,
     tokens: TokenSettings,
     admin_token: &str,
+    local: Local,
     stopped: &Stopped,
-) {
+) -> Local {
     let service = AuthService::new(store, tokens);
+    let local = local.add(AuthServer::new(service.clone())).await;
     let (admin_token, stopped) = (admin_token.to_owned(), when_stopped(stopped.clone()));
     tasks.spawn(async move {
         auth_service::serve_with_admin(listener, service, Some(&admin_token), stopped).await
     });
+    local
 }
 
-fn spawn_chat<S: ChatStore>(
+/// chat-service on `listener` and in `local`, with its log relay, woken by the writes of both.
+async fn spawn_chat<S: ChatStore>(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     listener: TcpListener,
     store: S,
     publisher: Publisher,
     admin_token: &str,
+    local: Local,
     stopped: &Stopped,
-) {
+) -> Local {
+    let written = Arc::new(Notify::new());
+    let local = local
+        .add(ChatServer::new(ChatService::new(
+            store.clone(),
+            written.clone(),
+        )))
+        .await;
+    tasks.spawn({
+        let relay =
+            chat_service::relay::run(store.clone(), Some(publisher.clone()), written.clone());
+        let stopped = when_stopped(stopped.clone());
+        async move {
+            tokio::select! {
+                () = relay => {}
+                () = stopped => {}
+            }
+            Ok(())
+        }
+    });
     let (admin_token, stopped) = (admin_token.to_owned(), when_stopped(stopped.clone()));
     tasks.spawn(async move {
         let admin_token = Some(admin_token.as_str());
-        chat_service::serve_with_admin(listener, store, Some(publisher), admin_token, stopped).await
+        chat_service::serve_without_relay(
+            listener,
+            store,
+            Some(publisher),
+            written,
+            admin_token,
+            stopped,
+        )
+        .await
     });
+    local
 }
 
-fn spawn_presence<S: PresenceStore>(
-    tasks: &mut JoinSet<anyhow::Result<()>>,
-    listener: TcpListener,
-    store: S,
-    stopped: &Stopped,
-) {
-    tasks.spawn(presence_service::serve(
-        listener,
-        store,
-        when_stopped(stopped.clone()),
-    ));
+/// Presence, for the gateway and the relay in this process (nothing else calls it), and its
+/// counts for chat-service's admin calls.
+async fn add_presence<S: PresenceStore>(store: S, local: Local) -> Local {
+    let service = PresenceService::new(store);
+    let admin = PresenceAdminServer::new(PresenceAdminService::of(&service));
+    local
+        .add(PresenceServer::new(service))
+        .await
+        .add(admin)
+        .await
 }

@@ -20,8 +20,9 @@ use chat_proto::presence::LocateRequest;
 use chat_proto::presence::presence_client::PresenceClient;
 use prost::Message as _;
 use service_runtime::bus::EventBus;
+use service_runtime::grpc::Channel;
 use tokio::sync::Notify;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::store::{ChatStore, RelayLease, StoreResult};
 
@@ -57,11 +58,17 @@ impl Publisher {
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5));
         let channel = service_runtime::grpc::endpoint(endpoint).connect_lazy();
-        Ok(Self {
+        Ok(Self::over(bus, service_runtime::grpc::remote(channel)))
+    }
+
+    /// A publisher asking presence through `channel` (in the single process, the service in
+    /// the same process).
+    pub fn over(bus: Arc<dyn EventBus>, channel: Channel) -> Self {
+        Self {
             bus,
             presence: PresenceClient::new(channel.clone()),
             presence_admin: PresenceAdminClient::new(channel),
-        })
+        }
     }
 
     /// Sends each replica the entries for the recipients on it; `sent` remembers, per replica,

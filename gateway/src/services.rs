@@ -7,8 +7,9 @@ use std::time::Duration;
 use chat_proto::auth::auth_client::AuthClient;
 use chat_proto::chat::chat_client::ChatClient;
 use chat_proto::presence::presence_client::PresenceClient;
+use service_runtime::grpc::Channel;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -28,8 +29,22 @@ pub struct Services {
 
 impl Services {
     pub fn connect_lazy(auth: &str, chat: &str, presence: &str) -> anyhow::Result<Self> {
-        let (auth, chat, presence) = (channel(auth)?, channel(chat)?, channel(presence)?);
-        Ok(Self {
+        Ok(Self::over(
+            channel(auth)?,
+            channel(chat)?,
+            channel(presence)?,
+        ))
+    }
+
+    /// The three services in this process (the single process): the same clients, calling
+    /// the handlers without a connection.
+    pub fn in_process(services: &service_runtime::grpc::Local) -> Self {
+        let channel = service_runtime::grpc::in_process(services, CALL_TIMEOUT);
+        Self::over(channel.clone(), channel.clone(), channel)
+    }
+
+    fn over(auth: Channel, chat: Channel, presence: Channel) -> Self {
+        Self {
             health: [
                 ("auth.v1.Auth", HealthClient::new(auth.clone())),
                 ("chat.v1.Chat", HealthClient::new(chat.clone())),
@@ -38,7 +53,7 @@ impl Services {
             auth: AuthClient::with_interceptor(auth, Propagate),
             chat: ChatClient::with_interceptor(chat, Propagate),
             presence: PresenceClient::with_interceptor(presence, Propagate),
-        })
+        }
     }
 
     /// The services that do not answer SERVING to a health check within `timeout`.
@@ -92,11 +107,14 @@ fn on_the_way(status: &tonic::Status) -> bool {
         )
 }
 
+/// The longest a call to a service may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn channel(url: &str) -> anyhow::Result<Channel> {
     let endpoint = Endpoint::from_shared(url.to_owned())
         .map_err(|error| anyhow::anyhow!("invalid service URL {url:?}: {error}"))?
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30));
+        .timeout(CALL_TIMEOUT);
     let endpoint = service_runtime::grpc::endpoint(endpoint);
-    Ok(endpoint.connect_lazy())
+    Ok(service_runtime::grpc::remote(endpoint.connect_lazy()))
 }

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -10,9 +11,12 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::body::Body;
 use tonic::codegen::Service;
-use tonic::codegen::http::Request;
+use tonic::codegen::http::{Request, Response};
 use tonic::server::NamedService;
+use tonic::service::Routes;
 use tonic_health::ServingStatus;
+use tower::util::BoxCloneSyncService;
+use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::shutdown::DRAIN_GRACE;
 
@@ -31,6 +35,73 @@ pub fn endpoint(endpoint: tonic::transport::Endpoint) -> tonic::transport::Endpo
     endpoint
         .initial_connection_window_size(CONNECTION_WINDOW)
         .tcp_nodelay(true)
+}
+
+/// What every client of the backend calls a service through: an HTTP/2 connection
+/// ([`remote`]), or, in the single process, the service's handlers in the same process
+/// ([`in_process`]).
+/// A failure on the way is already the status a client sees (a concrete error type: the
+/// clients' futures stay `Send`).
+pub type Channel = BoxCloneSyncService<Request<Body>, Response<Body>, tonic::Status>;
+
+/// A channel over the network.
+pub fn remote(channel: tonic::transport::Channel) -> Channel {
+    BoxCloneSyncService::new(channel.map_err(|error| tonic::Status::from_error(error.into())))
+}
+
+/// A channel that calls `routes` (built by [`Local`]) without a connection: a request's
+/// message is encoded and decoded as over the network, and passes the same layer as a served
+/// call (request id, metrics), but no HTTP/2 framing, socket or second task is involved. A call
+/// that takes longer than `timeout` fails `CANCELLED`, as a network channel's does.
+pub fn in_process(routes: &Local, timeout: Duration) -> Channel {
+    let service = ServiceBuilder::new()
+        .map_err(|error: BoxError| {
+            if error.is::<tower::timeout::error::Elapsed>() {
+                tonic::Status::cancelled("Timeout expired")
+            } else {
+                tonic::Status::from_error(error)
+            }
+        })
+        .timeout(timeout)
+        .layer(crate::observe::ObserveLayer)
+        .service(routes.routes.clone());
+    BoxCloneSyncService::new(service)
+}
+
+/// The services of one process gathered for [`in_process`] channels, beside the health
+/// service (SERVING for each).
+pub struct Local {
+    routes: Routes,
+    health: tonic_health::server::HealthReporter,
+}
+
+impl Local {
+    pub async fn new() -> Self {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_service_status("", ServingStatus::Serving).await;
+        Self {
+            routes: Routes::new(health_service),
+            health,
+        }
+    }
+
+    /// Adds `service`, reported SERVING.
+    pub async fn add<S>(mut self, service: S) -> Self
+    where
+        S: Service<Request<Body>, Error = Infallible, Response = Response<Body>>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.health
+            .set_service_status(S::NAME, ServingStatus::Serving)
+            .await;
+        self.routes = self.routes.add_service(service);
+        self
+    }
 }
 
 /// Serves `service` and the health service on `listener` until `shutdown` resolves. Health

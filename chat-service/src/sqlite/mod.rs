@@ -40,11 +40,6 @@ const READERS: u32 = 4;
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// The same for each reader (16 MiB).
 const READER_CACHE_KIB: i64 = 16 * 1024;
-/// How often the WAL is copied back into the database file, off the writer's thread.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-/// WAL pages after which the writer checkpoints at commit itself, should the background
-/// checkpoints fall behind (SQLite's default is 1,000: each commit past it paid for a copy).
-const WRITER_CHECKPOINT_PAGES: u32 = 20_000;
 
 #[derive(Clone)]
 pub struct SqliteChatStore {
@@ -81,8 +76,7 @@ impl SqliteChatStore {
             .connect_with(
                 options
                     .clone()
-                    .pragma("cache_size", (-WRITER_CACHE_KIB).to_string())
-                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
+                    .pragma("cache_size", (-WRITER_CACHE_KIB).to_string()),
             )
             .await
             .with_context(cannot_open)?;
@@ -95,7 +89,6 @@ impl SqliteChatStore {
             .connect_with(options.pragma("cache_size", (-READER_CACHE_KIB).to_string()))
             .await
             .with_context(cannot_open)?;
-        tokio::spawn(checkpoints(reader.clone()));
         let batches = writer.clone();
         // One writer, and no server to lose: a batch waits its turn however long that takes.
         let sends = Batcher::start(crate::batch::SENDS, move |batch, _since| {
@@ -113,26 +106,6 @@ impl SqliteChatStore {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
-    }
-}
-
-/// Copies the WAL back into the database file every `CHECKPOINT_EVERY`, on a reader's
-/// connection: a passive checkpoint waits for no one, and the writer's commits no longer stop
-/// to do it (a sixth of the writer's time under load did). Ends when the pool is closed.
-async fn checkpoints(reader: SqlitePool) {
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    while !reader.is_closed() {
-        every.tick().await;
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&reader)
-            .await
-        {
-            if reader.is_closed() {
-                break;
-            }
-            tracing::warn!(%error, "cannot checkpoint the SQLite WAL");
-        }
     }
 }
 

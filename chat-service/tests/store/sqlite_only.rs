@@ -104,35 +104,3 @@ async fn two_stores_on_one_file_keep_seqs_contiguous() {
     second.close().await;
     std::fs::remove_dir_all(&dir).expect("remove the test's directory");
 }
-
-/// What is written reaches the database file while the store runs, not only at the WAL's
-/// size limit: the checkpoints run in the background, off the writer.
-#[tokio::test]
-async fn the_wal_is_copied_into_the_database_file_in_the_background() {
-    let dir = fresh_dir();
-    let path = dir.join("chat.db");
-    let store = SqliteChatStore::open(&path).await.expect("open");
-    let team = group(&store, ALICE, &[BOB], false).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    let size = || std::fs::metadata(&path).expect("the database file").len();
-    let before = size();
-    for n in 0..200 {
-        send(
-            &store,
-            ALICE,
-            team,
-            &format!("message {n} {}", "x".repeat(200)),
-        )
-        .await;
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while size() <= before {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the database file stayed at {before} bytes: nothing was checkpointed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    store.close().await;
-    std::fs::remove_dir_all(&dir).expect("remove the test's directory");
-}
