@@ -15,8 +15,9 @@ use tokio::time::Instant;
 use crate::error::ChatError;
 use crate::store::StoreResult;
 
-/// Batches in flight at once. Two keep the database busy while the next batch is gathered and
-/// the last one's answers go out; more would only queue on the same conversations' rows.
+/// Batches in flight at once on a database of many connections. Two keep the database busy
+/// while the next batch is gathered and the last one's answers go out; more would only queue on
+/// the same conversations' rows.
 pub const DEPTH: usize = 2;
 
 /// How a queue gathers its batches.
@@ -30,6 +31,9 @@ pub struct Gathering {
     /// batch began gather into the next one until then. An item arriving after a quiet spell
     /// this long goes at once, so spacing costs nothing when idle.
     pub spacing: Duration,
+    /// Batches handled at once; the next batch is gathered only when one ends, so what arrives
+    /// meanwhile joins it.
+    pub in_flight: usize,
 }
 
 /// Sends. Spaced 2 ms so that batches grow at moderate rates too: at 1,000 sends a second,
@@ -39,6 +43,15 @@ pub const SENDS: Gathering = Gathering {
     queue: "sends",
     max: 256,
     spacing: Duration::from_millis(2),
+    in_flight: DEPTH,
+};
+
+/// Sends to a database with one writer (SQLite): a batch formed while another commits could
+/// only wait for the writer, so one at a time — everything that arrives during a commit goes
+/// into the next, and a batch's commit (its WAL pages, its sync) is shared by more sends.
+pub const ONE_WRITER_SENDS: Gathering = Gathering {
+    in_flight: 1,
+    ..SENDS
 };
 
 /// Questions for the log's head: one read answers any number of them.
@@ -46,6 +59,7 @@ pub const HEADS: Gathering = Gathering {
     queue: "log_heads",
     max: 4096,
     spacing: Duration::ZERO,
+    in_flight: DEPTH,
 };
 
 /// Users' log reads (catch-ups): up to a page each (~1,000 events), so a batch stays within a
@@ -54,6 +68,7 @@ pub const READS: Gathering = Gathering {
     queue: "log_reads",
     max: 32,
     spacing: Duration::ZERO,
+    in_flight: DEPTH,
 };
 
 /// An item, who waits for its result, and since when.
@@ -116,7 +131,7 @@ async fn gather<T, R, F, Fut>(
     F: Fn(Vec<T>, Instant) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<R>> + Send + 'static,
 {
-    let slots = Arc::new(Semaphore::new(DEPTH));
+    let slots = Arc::new(Semaphore::new(gathering.in_flight.max(1)));
     let mut last_start: Option<Instant> = None;
     loop {
         // A slot first, then the items: what arrives while every slot is busy joins the next

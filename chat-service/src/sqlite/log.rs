@@ -16,8 +16,8 @@ pub async fn append(conn: &mut SqliteConnection, append: &Append) -> Result<(), 
     append_all(conn, std::slice::from_ref(append)).await
 }
 
-/// Appends `appends` in order with three statements, however many there are: the head, the
-/// rows (given as one JSON array) and their recipients.
+/// Appends `appends` in order in two round trips to SQLite's thread, however many there are:
+/// the head, then the rows and their recipients.
 pub async fn append_all(
     conn: &mut SqliteConnection,
     appends: &[Append],
@@ -25,48 +25,74 @@ pub async fn append_all(
     if appends.is_empty() {
         return Ok(());
     }
-    // Each of the two maxima is its own subquery, so that SQLite reads it off an index's end;
-    // one query with both would scan the whole log.
-    let (head, last_time): (i64, i64) = sqlx::query_as(
-        "SELECT COALESCE((SELECT MAX(position) FROM event_log), 0), \
-             COALESCE((SELECT MAX(logged_at) FROM event_log), 0)",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let at = micros(Utc::now()).max(last_time);
-    let mut rows = Vec::with_capacity(appends.len());
-    let mut recipients = Vec::new();
-    for (position, append) in (head + 1..).zip(appends) {
-        let ids: Vec<String> = append
-            .recipients
-            .iter()
-            .map(|id| id.hyphenated().to_string())
-            .collect();
-        rows.push(serde_json::json!([
-            position,
-            append.conversation.hyphenated().to_string(),
-            ids.join(","),
-            hex::encode(&append.entry),
-        ]));
-        recipients.extend(ids.into_iter().map(|id| serde_json::json!([id, position])));
-    }
-    sqlx::query(
-        "INSERT INTO event_log (position, logged_at, conversation_id, recipients, entry) \
-         SELECT value ->> 0, $2, value ->> 1, value ->> 2, unhex(value ->> 3) \
-         FROM json_each($1) ORDER BY key",
-    )
-    .bind(json_array(&rows)?)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT OR IGNORE INTO event_recipients (user_id, position) \
-         SELECT value ->> 0, value ->> 1 FROM json_each($1)",
-    )
-    .bind(json_array(&recipients)?)
-    .execute(&mut *conn)
-    .await?;
+    let (head, last_time): (i64, i64) = sqlx::query_as(HEAD).fetch_one(&mut *conn).await?;
+    let rows = LogRows::new(head, last_time, appends)?;
+    sqlx::query(&INSERT)
+        .bind(rows.rows)
+        .bind(rows.at)
+        .bind(rows.recipients)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
+}
+
+/// The log's head and the time of its newest row. Each of the two maxima is its own subquery,
+/// so that SQLite reads it off an index's end; one query with both would scan the whole log.
+pub const HEAD: &str = "SELECT COALESCE((SELECT MAX(position) FROM event_log), 0), \
+     COALESCE((SELECT MAX(logged_at) FROM event_log), 0)";
+
+/// The statements of [`append_all`], parameters from `$1`.
+static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_sql(1));
+
+/// Rows to append after the head, as the parameters of [`insert_sql`].
+pub struct LogRows {
+    /// The rows, as one JSON array.
+    pub rows: String,
+    /// When they are logged: now, or the newest row's time if the clock went back.
+    pub at: i64,
+    /// (user, position) pairs, as one JSON array.
+    pub recipients: String,
+}
+
+impl LogRows {
+    /// `appends` at the positions after `head`; `last_time` is when the newest row was logged.
+    pub fn new(head: i64, last_time: i64, appends: &[Append]) -> Result<Self, sqlx::Error> {
+        let mut rows = Vec::with_capacity(appends.len());
+        let mut recipients = Vec::new();
+        for (position, append) in (head + 1..).zip(appends) {
+            let ids: Vec<String> = append
+                .recipients
+                .iter()
+                .map(|id| id.hyphenated().to_string())
+                .collect();
+            rows.push(serde_json::json!([
+                position,
+                append.conversation.hyphenated().to_string(),
+                ids.join(","),
+                hex::encode(&append.entry),
+            ]));
+            recipients.extend(ids.into_iter().map(|id| serde_json::json!([id, position])));
+        }
+        Ok(Self {
+            rows: json_array(&rows)?,
+            at: micros(Utc::now()).max(last_time),
+            recipients: json_array(&recipients)?,
+        })
+    }
+}
+
+/// The two statements that append [`LogRows`]: its rows, time and recipients are the
+/// parameters numbered `first`, `first + 1` and `first + 2`. One query string holds both, so
+/// they go to SQLite's thread together.
+pub fn insert_sql(first: usize) -> String {
+    let (rows, at, recipients) = (first, first + 1, first + 2);
+    format!(
+        "INSERT INTO event_log (position, logged_at, conversation_id, recipients, entry) \
+         SELECT value ->> 0, ${at}, value ->> 1, value ->> 2, unhex(value ->> 3) \
+         FROM json_each(${rows}) ORDER BY key; \
+         INSERT OR IGNORE INTO event_recipients (user_id, position) \
+         SELECT value ->> 0, value ->> 1 FROM json_each(${recipients});"
+    )
 }
 
 fn logged(row: &SqliteRow) -> Result<LoggedRow, sqlx::Error> {

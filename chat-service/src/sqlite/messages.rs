@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chat_proto::chat::{Message, MessagePage, ReceiptResponse, SendMessageResponse};
 use chrono::Utc;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 use super::rows::{MESSAGE_COLUMNS, json_array, json_ids, member_ids, message, micros, uuid};
@@ -33,8 +33,20 @@ struct Target {
     members: Vec<String>,
 }
 
-/// Stores a batch with a fixed number of statements, however many sends it holds: SQLite runs
-/// on a thread of its own, so every statement is a round trip to it.
+/// What a batch reads under the write lock, and the counters it writes from.
+struct Found {
+    targets: HashMap<Uuid, Target>,
+    earlier: HashMap<RetryKey, Message>,
+    /// The highest message number given so far.
+    numbers_from: i64,
+    /// The log's head and the time of its newest row.
+    log_head: i64,
+    log_time: i64,
+}
+
+/// Stores a batch in four round trips to SQLite's thread, however many sends it holds: every
+/// statement's answer has to come back through the async runtime, which under load takes longer
+/// than the statement itself. `BEGIN IMMEDIATE`; the reads; the writes; `COMMIT`.
 async fn store_batch(
     writer: &SqlitePool,
     sends: &[NewMessage],
@@ -43,75 +55,58 @@ async fn store_batch(
     // one after another: a retry with the same client message id sees the first attempt's row,
     // and the counters never hand out a seq twice.
     let mut tx = write(writer).await?;
-    let mut targets = targets(&mut tx, &sends::conversation_ids(sends)).await?;
+    let mut found = read_for(&mut tx, sends).await?;
     let allowed: Vec<Result<(), ChatError>> = sends
         .iter()
         .map(|send| {
-            let members = targets
+            let members = found
+                .targets
                 .get(&send.conversation)
                 .map(|t| t.members.as_slice());
             sends::may_send(send, members)
         })
         .collect();
-    let earlier = earlier_attempts(&mut tx, sends::permitted(sends, &allowed)).await?;
-    let plan = Plan::new(sends, allowed, &earlier);
-    let stored = store_fresh(&mut tx, &plan.fresh, &mut targets).await?;
+    // The earlier attempts were read for every send; only the allowed ones' are looked at.
+    let plan = Plan::new(sends, allowed, &found.earlier);
+    let stored = store_fresh(&mut tx, &plan.fresh, &mut found).await?;
     tx.commit().await?;
+    let targets = found.targets;
     Ok(plan.answer(sends, &stored, |conversation| {
         let target = &targets[conversation];
         (target.members.clone(), target.kind)
     }))
 }
 
-/// The conversations `ids` that exist, with their counters and current members.
-async fn targets(tx: &mut SqliteConnection, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Target>> {
-    let ids = json_ids(ids);
-    let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
-        "SELECT id, number, kind, last_seq FROM conversations \
-         WHERE id IN (SELECT value FROM json_each($1)) AND deleted_at IS NULL",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut targets = HashMap::with_capacity(rows.len());
-    for (id, number, kind, last_seq) in rows {
-        let id = Uuid::parse_str(&id).map_err(|error| ChatError::Internal(error.into()))?;
-        let kind = i32::from(kind_from_name(&kind));
-        targets.insert(
-            id,
-            Target {
-                number,
-                kind,
-                last_seq,
-                members: Vec::new(),
-            },
-        );
-    }
-    let members: Vec<(String, String)> = sqlx::query_as(
-        "SELECT conversation_id, user_id FROM members \
+/// The reads of a batch, one query string: the conversations that exist with their counters,
+/// their current members, the counters of message numbers and of the log, and the messages
+/// already stored under the sends' client message ids (each key an index look-up; CROSS JOIN
+/// keeps the keys driving the loop). Each row says which of them it is.
+static READS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT 'target' AS what, id, number, kind, last_seq FROM conversations \
+         WHERE id IN (SELECT value FROM json_each($1)) AND deleted_at IS NULL; \
+         SELECT 'member' AS what, conversation_id, user_id FROM members \
          WHERE conversation_id IN (SELECT value FROM json_each($1)) AND left_at IS NULL \
-         ORDER BY conversation_id, joined_at, user_id",
+         ORDER BY conversation_id, joined_at, user_id; \
+         SELECT 'counters' AS what, \
+             MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), \
+                 COALESCE((SELECT MAX(number) FROM messages), 0)) AS numbers_from, \
+             COALESCE((SELECT MAX(position) FROM event_log), 0) AS log_head, \
+             COALESCE((SELECT MAX(logged_at) FROM event_log), 0) AS log_time; \
+         SELECT 'earlier' AS what, {columns} FROM json_each($2) k CROSS JOIN messages m \
+         WHERE m.conversation_id = k.value ->> 0 AND m.sender_id = k.value ->> 1 \
+         AND m.client_message_id = k.value ->> 2;",
+        columns = MESSAGE_COLUMNS
+            .split(", ")
+            .map(|column| format!("m.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    for (conversation, user) in members {
-        let conversation =
-            Uuid::parse_str(&conversation).map_err(|error| ChatError::Internal(error.into()))?;
-        if let Some(target) = targets.get_mut(&conversation) {
-            target.members.push(user);
-        }
-    }
-    Ok(targets)
-}
+});
 
-/// Messages already stored under the client message ids of `sends`, by (conversation, sender,
-/// client message id).
-async fn earlier_attempts<'a>(
-    tx: &mut SqliteConnection,
-    sends: impl Iterator<Item = &'a NewMessage>,
-) -> StoreResult<HashMap<RetryKey, Message>> {
+async fn read_for(tx: &mut SqliteConnection, sends: &[NewMessage]) -> StoreResult<Found> {
     let keys: Vec<serde_json::Value> = sends
+        .iter()
         .filter_map(|send| {
             let client_id = send.client_message_id.as_deref()?;
             Some(serde_json::json!([
@@ -121,61 +116,112 @@ async fn earlier_attempts<'a>(
             ]))
         })
         .collect();
-    if keys.is_empty() {
-        return Ok(HashMap::new());
-    }
-    // The keys drive the loop (CROSS JOIN keeps that order), each one an index look-up.
-    let rows = sqlx::query(&format!(
-        "SELECT {columns} FROM json_each($1) k CROSS JOIN messages m \
-         WHERE m.conversation_id = k.value ->> 0 AND m.sender_id = k.value ->> 1 \
-         AND m.client_message_id = k.value ->> 2",
-        columns = MESSAGE_COLUMNS
-            .split(", ")
-            .map(|column| format!("m.{column}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-    .bind(json_array(&keys)?)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut found = HashMap::with_capacity(rows.len());
+    let rows = sqlx::query(&READS)
+        .bind(json_ids(&sends::conversation_ids(sends)))
+        .bind(json_array(&keys)?)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut found = Found {
+        targets: HashMap::new(),
+        earlier: HashMap::new(),
+        numbers_from: 0,
+        log_head: 0,
+        log_time: 0,
+    };
     for row in &rows {
-        let original = message(row)?;
-        let key = (
-            uuid(row, "conversation_id")?,
-            uuid(row, "sender_id")?,
-            original.client_message_id.clone(),
-        );
-        found.insert(key, original);
+        let what: &str = row.try_get("what")?;
+        match what {
+            "target" => {
+                let kind: String = row.try_get("kind")?;
+                found.targets.insert(
+                    uuid(row, "id")?,
+                    Target {
+                        number: row.try_get("number")?,
+                        kind: i32::from(kind_from_name(&kind)),
+                        last_seq: row.try_get("last_seq")?,
+                        members: Vec::new(),
+                    },
+                );
+            }
+            // Members come after their conversations, in joining order.
+            "member" => {
+                if let Some(target) = found.targets.get_mut(&uuid(row, "conversation_id")?) {
+                    target.members.push(row.try_get("user_id")?);
+                }
+            }
+            "counters" => {
+                found.numbers_from = row.try_get("numbers_from")?;
+                found.log_head = row.try_get("log_head")?;
+                found.log_time = row.try_get("log_time")?;
+            }
+            _ => {
+                let original = message(row)?;
+                let key = (
+                    uuid(row, "conversation_id")?,
+                    uuid(row, "sender_id")?,
+                    original.client_message_id.clone(),
+                );
+                found.earlier.insert(key, original);
+            }
+        }
     }
     Ok(found)
 }
 
+/// The writes of a batch, one query string: the counters, the messages, the senders'
+/// watermarks and the events with their recipients.
+static WRITES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    // The senders have seen their own messages. A watermark below another member's message
+    // stays where it is — this batch's messages included, stored above: moved over it, it
+    // would cover that message without its sender ever being told (a receipt logs an event
+    // only when it moves the watermark); the client's receipt naming it moves it instead.
+    format!(
+        "UPDATE conversations SET last_seq = c.value ->> 1, updated_at = $2 \
+         FROM json_each($1) c WHERE conversations.id = c.value ->> 0 \
+         AND conversations.last_seq < c.value ->> 1; \
+         INSERT INTO messages (number, id, conversation_id, seq, sender_id, body, \
+             client_message_id, signature, created_at, sender_number, conversation_number) \
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+             value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10 \
+         FROM json_each($3) ORDER BY key; \
+         UPDATE members SET \
+             last_delivered_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
+                 WHERE o.conversation_id = members.conversation_id \
+                 AND o.seq > members.last_delivered_seq AND o.seq < s.value ->> 2 \
+                 AND o.sender_id <> members.user_id AND o.deleted_at IS NULL) \
+                 THEN last_delivered_seq ELSE MAX(last_delivered_seq, s.value ->> 2) END, \
+             last_read_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
+                 WHERE o.conversation_id = members.conversation_id \
+                 AND o.seq > members.last_read_seq AND o.seq < s.value ->> 2 \
+                 AND o.sender_id <> members.user_id AND o.deleted_at IS NULL) \
+                 THEN last_read_seq ELSE MAX(last_read_seq, s.value ->> 2) END \
+         FROM json_each($4) s \
+         WHERE members.conversation_id = s.value ->> 0 AND members.user_id = s.value ->> 1; \
+         {log}",
+        log = log::insert_sql(5)
+    )
+});
+
 /// Stores `fresh` (in order): the counters, the messages, the senders' watermarks and the
-/// events, a statement each.
+/// events.
 async fn store_fresh(
     tx: &mut SqliteConnection,
     fresh: &[&NewMessage],
-    targets: &mut HashMap<Uuid, Target>,
+    found: &mut Found,
 ) -> StoreResult<Vec<Message>> {
     if fresh.is_empty() {
         return Ok(Vec::new());
     }
     // Numbers continue from where AUTOINCREMENT would: nothing else writes under our lock.
-    let numbers_from: i64 = sqlx::query_scalar(
-        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), \
-             COALESCE((SELECT MAX(number) FROM messages), 0))",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     let now = Utc::now();
     let mut stored = Vec::with_capacity(fresh.len());
     let mut rows = Vec::with_capacity(fresh.len());
     let mut events = Vec::with_capacity(fresh.len());
     // Per (conversation, sender): their newest message in the batch, for the watermarks.
     let mut newest: HashMap<(Uuid, Uuid), i64> = HashMap::new();
-    for (number, send) in (numbers_from + 1..).zip(fresh) {
-        let target = targets
+    for (number, send) in (found.numbers_from + 1..).zip(fresh) {
+        let target = found
+            .targets
             .get_mut(&send.conversation)
             .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("no counter for a message")))?;
         target.last_seq += 1;
@@ -215,33 +261,11 @@ async fn store_fresh(
         )?);
         stored.push(draft);
     }
-    let counters: Vec<serde_json::Value> = targets
+    let counters: Vec<serde_json::Value> = found
+        .targets
         .iter()
         .map(|(id, target)| serde_json::json!([id.hyphenated().to_string(), target.last_seq]))
         .collect();
-    sqlx::query(
-        "UPDATE conversations SET last_seq = c.value ->> 1, updated_at = $2 \
-         FROM json_each($1) c WHERE conversations.id = c.value ->> 0 \
-         AND conversations.last_seq < c.value ->> 1",
-    )
-    .bind(json_array(&counters)?)
-    .bind(micros(now))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO messages (number, id, conversation_id, seq, sender_id, body, \
-             client_message_id, signature, created_at, sender_number, conversation_number) \
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-             value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10 \
-         FROM json_each($1) ORDER BY key",
-    )
-    .bind(json_array(&rows)?)
-    .execute(&mut *tx)
-    .await?;
-    // The senders have seen their own messages. A watermark below another member's message
-    // stays where it is — this batch's messages included, stored above: moved over it, it
-    // would cover that message without its sender ever being told (a receipt logs an event
-    // only when it moves the watermark); the client's receipt naming it moves it instead.
     let senders: Vec<serde_json::Value> = newest
         .iter()
         .map(|((conversation, sender), seq)| {
@@ -252,25 +276,17 @@ async fn store_fresh(
             ])
         })
         .collect();
-    sqlx::query(
-        "UPDATE members SET \
-             last_delivered_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
-                 WHERE o.conversation_id = members.conversation_id \
-                 AND o.seq > members.last_delivered_seq AND o.seq < s.value ->> 2 \
-                 AND o.sender_id <> members.user_id AND o.deleted_at IS NULL) \
-                 THEN last_delivered_seq ELSE MAX(last_delivered_seq, s.value ->> 2) END, \
-             last_read_seq = CASE WHEN EXISTS (SELECT 1 FROM messages o \
-                 WHERE o.conversation_id = members.conversation_id \
-                 AND o.seq > members.last_read_seq AND o.seq < s.value ->> 2 \
-                 AND o.sender_id <> members.user_id AND o.deleted_at IS NULL) \
-                 THEN last_read_seq ELSE MAX(last_read_seq, s.value ->> 2) END \
-         FROM json_each($1) s \
-         WHERE members.conversation_id = s.value ->> 0 AND members.user_id = s.value ->> 1",
-    )
-    .bind(json_array(&senders)?)
-    .execute(&mut *tx)
-    .await?;
-    log::append_all(&mut *tx, &events).await?;
+    let log = log::LogRows::new(found.log_head, found.log_time, &events)?;
+    sqlx::query(&WRITES)
+        .bind(json_array(&counters)?)
+        .bind(micros(now))
+        .bind(json_array(&rows)?)
+        .bind(json_array(&senders)?)
+        .bind(log.rows)
+        .bind(log.at)
+        .bind(log.recipients)
+        .execute(&mut *tx)
+        .await?;
     Ok(stored)
 }
 

@@ -91,7 +91,7 @@ impl SqliteChatStore {
             .with_context(cannot_open)?;
         let batches = writer.clone();
         // One writer, and no server to lose: a batch waits its turn however long that takes.
-        let sends = Batcher::start(crate::batch::SENDS, move |batch, _since| {
+        let sends = Batcher::start(crate::batch::ONE_WRITER_SENDS, move |batch, _since| {
             let writer = batches.clone();
             async move { messages::send_batch(&writer, batch).await }
         });
