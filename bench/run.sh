@@ -74,6 +74,7 @@ mkdir -p "$OUT/logs"
 
 PIDS=()
 NAMES=()
+DATA_DIRS=() # the single process's data directories, removed once it has stopped
 stop_all() {
     local pid
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -83,6 +84,8 @@ stop_all() {
     done
     PIDS=()
     NAMES=()
+    [[ ${#DATA_DIRS[@]} -gt 0 ]] && rm -rf "${DATA_DIRS[@]}"
+    DATA_DIRS=()
 }
 trap stop_all EXIT
 
@@ -149,6 +152,7 @@ start_mode() { # sets GATEWAYS (--gateway flags), PROTOCOL and GATEWAY_PID
     single) # the bench's clients all come from loopback: the cap per address is off
         local data
         data=$(mktemp -d /tmp/chat-bench-data.XXXXXX)
+        DATA_DIRS+=("$data")
         start chat-backend "${GATEWAY_PORTS[0]}" env LISTEN_ADDR="127.0.0.1:${GATEWAY_PORTS[0]}" \
             DATA_DIR="$data" JWT_SECRET="$secret" MAX_CONNECTIONS_PER_ADDRESS=0 "$BIN/chat-backend"
         GATEWAY_PID=$LAST_PID
