@@ -1,8 +1,8 @@
 //! The whole chat backend in one process: the same four services wired as in production —
 //! auth, chat and presence behind their gRPC interfaces, and the gateway in front — on SQLite
 //! and in-memory presence and events, or on Postgres and Redis when their URLs are given. The
-//! gateway and the log relay call the services in the process, without a connection; each
-//! service also listens on a loopback port, for `chat-backend admin`.
+//! gateway and the log relay call the services in the process, without a connection; auth and
+//! chat also listen on loopback ports, for `chat-backend admin`.
 
 pub mod admin;
 pub mod config;

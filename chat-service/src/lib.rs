@@ -65,9 +65,10 @@ pub async fn serve_with_admin<S: ChatStore>(
     served
 }
 
-/// The gRPC services alone, without the log relay: for a process that serves the store while
-/// another (the running server) relays its events, such as `chat-backend admin` on the data
-/// directory of a server that is not running. `written` is notified after every write.
+/// The gRPC services alone, without the log relay: for a process that runs its relay itself
+/// (the single process, whose in-process calls wake the same relay) or leaves relaying to
+/// another (`chat-backend admin` on the data directory of a server that is not running).
+/// `written` is notified after every write.
 pub async fn serve_without_relay<S: ChatStore>(
     listener: TcpListener,
     store: S,

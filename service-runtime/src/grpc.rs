@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::FutureExt;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -65,6 +66,14 @@ pub fn in_process(routes: &Local, timeout: Duration) -> Channel {
         .timeout(timeout)
         .layer(crate::observe::ObserveLayer)
         .service(routes.routes.clone());
+    // A handler that panics fails its call, as it would behind a server (which runs each call
+    // in a task of its own), instead of taking the caller's task down with it.
+    let service = ServiceExt::<Request<Body>>::map_future(service, |call| async move {
+        std::panic::AssertUnwindSafe(call)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(tonic::Status::internal("the service failed the call")))
+    });
     BoxCloneSyncService::new(service)
 }
 
@@ -337,5 +346,96 @@ mod tests {
         let short = parse("short").expect_err("a short token is refused");
         assert!(!short.to_string().contains("short"), "{short}");
         assert!(parse("0123456789abcdef").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod in_process_tests {
+    use std::convert::Infallible;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use tonic::body::Body;
+    use tonic::codegen::http::{Request, Response};
+    use tonic::server::NamedService;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    use tower::{Service, ServiceExt};
+
+    use super::{Local, in_process};
+
+    /// A service whose every call panics, or never answers.
+    #[derive(Clone)]
+    struct Broken {
+        hangs: bool,
+    }
+
+    impl NamedService for Broken {
+        const NAME: &'static str = "test.Broken";
+    }
+
+    impl Service<Request<Body>> for Broken {
+        type Response = Response<Body>;
+        type Error = Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Request<Body>) -> Self::Future {
+            let hangs = self.hangs;
+            Box::pin(async move {
+                if hangs {
+                    std::future::pending::<()>().await;
+                }
+                panic!("a handler's bug");
+            })
+        }
+    }
+
+    fn call() -> Request<Body> {
+        Request::builder()
+            .uri("/test.Broken/Call")
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_call_in_the_process_reaches_the_service_and_health_says_serving() {
+        let local = Local::new().await.add(Broken { hangs: false }).await;
+        let mut health = HealthClient::new(in_process(&local, Duration::from_secs(5)));
+        for service in ["", "test.Broken"] {
+            let answer = health
+                .check(HealthCheckRequest {
+                    service: service.to_owned(),
+                })
+                .await
+                .expect("health answers")
+                .into_inner();
+            assert_eq!(answer.status, 1, "{service:?} is SERVING");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_fails_its_call_not_the_caller() {
+        let local = Local::new().await.add(Broken { hangs: false }).await;
+        let status = in_process(&local, Duration::from_secs(5))
+            .oneshot(call())
+            .await
+            .expect_err("the call fails");
+        assert_eq!(status.code(), tonic::Code::Internal);
+    }
+
+    #[tokio::test]
+    async fn a_call_past_its_timeout_is_cancelled_as_over_the_network() {
+        let local = Local::new().await.add(Broken { hangs: true }).await;
+        let status = in_process(&local, Duration::from_millis(50))
+            .oneshot(call())
+            .await
+            .expect_err("the call times out");
+        assert_eq!(status.code(), tonic::Code::Cancelled);
     }
 }

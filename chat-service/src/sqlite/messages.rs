@@ -154,7 +154,7 @@ async fn read_for(tx: &mut SqliteConnection, sends: &[NewMessage]) -> StoreResul
                 found.log_head = row.try_get("log_head")?;
                 found.log_time = row.try_get("log_time")?;
             }
-            _ => {
+            "earlier" => {
                 let original = message(row)?;
                 let key = (
                     uuid(row, "conversation_id")?,
@@ -162,6 +162,11 @@ async fn read_for(tx: &mut SqliteConnection, sends: &[NewMessage]) -> StoreResul
                     original.client_message_id.clone(),
                 );
                 found.earlier.insert(key, original);
+            }
+            other => {
+                return Err(ChatError::Internal(anyhow::anyhow!(
+                    "a batch's reads returned a row of {other:?}"
+                )));
             }
         }
     }

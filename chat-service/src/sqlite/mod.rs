@@ -38,8 +38,6 @@ const READERS: u32 = 4;
 /// Pages of the database the writer keeps in memory (64 MiB): the log's and the messages'
 /// indexes are written all over, and a page read back from the OS costs a copy each time.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// The same for each reader (16 MiB).
-const READER_CACHE_KIB: i64 = 16 * 1024;
 
 #[derive(Clone)]
 pub struct SqliteChatStore {
@@ -86,7 +84,7 @@ impl SqliteChatStore {
             .with_context(|| format!("cannot migrate {}", path.display()))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options.pragma("cache_size", (-READER_CACHE_KIB).to_string()))
+            .connect_with(options)
             .await
             .with_context(cannot_open)?;
         let batches = writer.clone();
