@@ -119,57 +119,26 @@ pub async fn run(
 
     // chat-service's log relay publishes on the same bus, asking presence where users are.
     let publisher = Publisher::over(bus.clone(), grpc::in_process(&local, RELAY_CALL_TIMEOUT));
+    let wiring = Wiring {
+        auth_listener,
+        chat_listener,
+        tokens,
+        publisher,
+        admin_token: admin_token.clone(),
+        stopped: stopped.clone(),
+    };
     let (storage, local) = match &options.database_url {
         Some(url) => {
             let auth = PgAuthStore::connect(url, 10).await?;
-            let local = spawn_auth(
-                &mut tasks,
-                auth_listener,
-                auth,
-                tokens,
-                &admin_token,
-                local,
-                &stopped,
-            )
-            .await;
             let chat = PgChatStore::connect(url, 20).await?;
-            let local = spawn_chat(
-                &mut tasks,
-                chat_listener,
-                chat,
-                publisher,
-                &admin_token,
-                local,
-                &stopped,
-            )
-            .await;
             let storage = format!("Postgres at {}", service_runtime::postgres::redact(url));
-            (storage, local)
+            (storage, wiring.spawn(&mut tasks, auth, chat, local).await)
         }
         None => {
             let auth = SqliteAuthStore::open(&data_dir.join("auth.sqlite3")).await?;
-            let local = spawn_auth(
-                &mut tasks,
-                auth_listener,
-                auth,
-                tokens,
-                &admin_token,
-                local,
-                &stopped,
-            )
-            .await;
             let chat = SqliteChatStore::open(&data_dir.join("chat.sqlite3")).await?;
-            let local = spawn_chat(
-                &mut tasks,
-                chat_listener,
-                chat,
-                publisher,
-                &admin_token,
-                local,
-                &stopped,
-            )
-            .await;
-            (format!("SQLite in {}", data_dir.display()), local)
+            let storage = format!("SQLite in {}", data_dir.display());
+            (storage, wiring.spawn(&mut tasks, auth, chat, local).await)
         }
     };
     let admin_file = admin::write_admin_file(
@@ -251,67 +220,76 @@ pub(crate) fn token_settings(secret: Vec<u8>, options: &Options) -> TokenSetting
 /// The longest the relay waits for presence to say where users are.
 const RELAY_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-async fn spawn_auth<S: AuthStore>(
-    tasks: &mut JoinSet<anyhow::Result<()>>,
-    listener: TcpListener,
-    store: S,
+/// What auth- and chat-service start with in this process, whatever their storage.
+struct Wiring {
+    auth_listener: TcpListener,
+    chat_listener: TcpListener,
     tokens: TokenSettings,
-    admin_token: &str,
-    local: Local,
-    stopped: &Stopped,
-) -> Local {
-    let service = AuthService::new(store, tokens);
-    let local = local.add(AuthServer::new(service.clone())).await;
-    let (admin_token, stopped) = (admin_token.to_owned(), when_stopped(stopped.clone()));
-    tasks.spawn(async move {
-        auth_service::serve_with_admin(listener, service, Some(&admin_token), stopped).await
-    });
-    local
+    publisher: Publisher,
+    admin_token: String,
+    stopped: Stopped,
 }
 
-/// chat-service on `listener` and in `local`, with its log relay, woken by the writes of both.
-async fn spawn_chat<S: ChatStore>(
-    tasks: &mut JoinSet<anyhow::Result<()>>,
-    listener: TcpListener,
-    store: S,
-    publisher: Publisher,
-    admin_token: &str,
-    local: Local,
-    stopped: &Stopped,
-) -> Local {
-    let written = Arc::new(Notify::new());
-    let local = local
-        .add(ChatServer::new(ChatService::new(
-            store.clone(),
-            written.clone(),
-        )))
-        .await;
-    tasks.spawn({
-        let relay =
-            chat_service::relay::run(store.clone(), Some(publisher.clone()), written.clone());
-        let stopped = when_stopped(stopped.clone());
-        async move {
-            tokio::select! {
-                () = relay => {}
-                () = stopped => {}
-            }
-            Ok(())
-        }
-    });
-    let (admin_token, stopped) = (admin_token.to_owned(), when_stopped(stopped.clone()));
-    tasks.spawn(async move {
-        let admin_token = Some(admin_token.as_str());
-        chat_service::serve_without_relay(
-            listener,
-            store,
-            Some(publisher),
-            written,
+impl Wiring {
+    /// Starts auth- and chat-service on their stores: on their loopback ports (for `chat-backend
+    /// admin`), in `local`, and chat-service's log relay, woken by the writes of both.
+    async fn spawn<A: AuthStore, C: ChatStore>(
+        self,
+        tasks: &mut JoinSet<anyhow::Result<()>>,
+        auth: A,
+        chat: C,
+        local: Local,
+    ) -> Local {
+        let Wiring {
+            auth_listener,
+            chat_listener,
+            tokens,
+            publisher,
             admin_token,
             stopped,
-        )
-        .await
-    });
-    local
+        } = self;
+        let auth = AuthService::new(auth, tokens);
+        let written = Arc::new(Notify::new());
+        let local = local
+            .add(AuthServer::new(auth.clone()))
+            .await
+            .add(ChatServer::new(ChatService::new(
+                chat.clone(),
+                written.clone(),
+            )))
+            .await;
+        tasks.spawn({
+            let (admin_token, stopped) = (admin_token.clone(), when_stopped(stopped.clone()));
+            async move {
+                auth_service::serve_with_admin(auth_listener, auth, Some(&admin_token), stopped)
+                    .await
+            }
+        });
+        tasks.spawn({
+            let relay =
+                chat_service::relay::run(chat.clone(), Some(publisher.clone()), written.clone());
+            let stopped = when_stopped(stopped.clone());
+            async move {
+                tokio::select! {
+                    () = relay => {}
+                    () = stopped => {}
+                }
+                Ok(())
+            }
+        });
+        tasks.spawn(async move {
+            chat_service::serve_without_relay(
+                chat_listener,
+                chat,
+                Some(publisher),
+                written,
+                Some(&admin_token),
+                when_stopped(stopped),
+            )
+            .await
+        });
+        local
+    }
 }
 
 /// Presence, for the gateway and the relay in this process (nothing else calls it), and its

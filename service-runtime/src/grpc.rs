@@ -396,11 +396,17 @@ mod in_process_tests {
         }
     }
 
-    fn call() -> Request<Body> {
-        Request::builder()
+    /// The status a call to `broken`, in the process, fails with.
+    async fn failure(broken: Broken, timeout: Duration) -> tonic::Status {
+        let local = Local::new().await.add(broken).await;
+        let call = Request::builder()
             .uri("/test.Broken/Call")
             .body(Body::empty())
-            .unwrap()
+            .unwrap();
+        in_process(&local, timeout)
+            .oneshot(call)
+            .await
+            .expect_err("the call fails")
     }
 
     #[tokio::test]
@@ -421,21 +427,13 @@ mod in_process_tests {
 
     #[tokio::test]
     async fn a_handler_that_panics_fails_its_call_not_the_caller() {
-        let local = Local::new().await.add(Broken { hangs: false }).await;
-        let status = in_process(&local, Duration::from_secs(5))
-            .oneshot(call())
-            .await
-            .expect_err("the call fails");
+        let status = failure(Broken { hangs: false }, Duration::from_secs(5)).await;
         assert_eq!(status.code(), tonic::Code::Internal);
     }
 
     #[tokio::test]
     async fn a_call_past_its_timeout_is_cancelled_as_over_the_network() {
-        let local = Local::new().await.add(Broken { hangs: true }).await;
-        let status = in_process(&local, Duration::from_millis(50))
-            .oneshot(call())
-            .await
-            .expect_err("the call times out");
+        let status = failure(Broken { hangs: true }, Duration::from_millis(50)).await;
         assert_eq!(status.code(), tonic::Code::Cancelled);
     }
 }

@@ -25,7 +25,7 @@ pub async fn append_all(
     if appends.is_empty() {
         return Ok(());
     }
-    let (head, last_time): (i64, i64) = sqlx::query_as(HEAD).fetch_one(&mut *conn).await?;
+    let (head, last_time): (i64, i64) = sqlx::query_as(&HEAD).fetch_one(&mut *conn).await?;
     let rows = LogRows::new(head, last_time, appends)?;
     sqlx::query(&INSERT)
         .bind(rows.rows)
@@ -36,10 +36,14 @@ pub async fn append_all(
     Ok(())
 }
 
-/// The log's head and the time of its newest row. Each of the two maxima is its own subquery,
-/// so that SQLite reads it off an index's end; one query with both would scan the whole log.
-pub const HEAD: &str = "SELECT COALESCE((SELECT MAX(position) FROM event_log), 0), \
-     COALESCE((SELECT MAX(logged_at) FROM event_log), 0)";
+/// The log's head (`log_head`) and the time of its newest row (`log_time`), as the columns of
+/// a `SELECT`. Each of the two maxima is its own subquery, so that SQLite reads it off an
+/// index's end; one query with both would scan the whole log.
+pub const HEAD_COLUMNS: &str = "COALESCE((SELECT MAX(position) FROM event_log), 0) AS log_head, \
+     COALESCE((SELECT MAX(logged_at) FROM event_log), 0) AS log_time";
+
+static HEAD: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {HEAD_COLUMNS}"));
 
 /// The statements of [`append_all`], parameters from `$1`.
 static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_sql(1));

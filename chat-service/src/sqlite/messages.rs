@@ -91,8 +91,7 @@ static READS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          SELECT 'counters' AS what, \
              MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), \
                  COALESCE((SELECT MAX(number) FROM messages), 0)) AS numbers_from, \
-             COALESCE((SELECT MAX(position) FROM event_log), 0) AS log_head, \
-             COALESCE((SELECT MAX(logged_at) FROM event_log), 0) AS log_time; \
+             {log_head}; \
          SELECT 'earlier' AS what, {columns} FROM json_each($2) k CROSS JOIN messages m \
          WHERE m.conversation_id = k.value ->> 0 AND m.sender_id = k.value ->> 1 \
          AND m.client_message_id = k.value ->> 2;",
@@ -100,7 +99,8 @@ static READS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             .split(", ")
             .map(|column| format!("m.{column}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        log_head = log::HEAD_COLUMNS,
     )
 });
 
