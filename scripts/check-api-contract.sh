@@ -41,7 +41,9 @@ if ! installed "${requirements[@]}"; then
     "$venv/bin/pip" install -q --disable-pip-version-check "${requirements[@]}"
 fi
 
-cargo build -q -p chat-backend
+# The workspace's selection, as `cargo test --workspace` builds it: `-p chat-backend` alone
+# resolves other features of shared crates and compiles them all again.
+cargo build -q --workspace --bins
 binary=${CARGO_TARGET_DIR:-target}/debug/chat-backend
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 work=$(mktemp -d)

@@ -7,8 +7,9 @@
 #
 # 1. Installs the validator, pinned, into .venv-openapi/ (git-ignored) when it is missing: only
 #    python3 with its venv module and a reachable package index are needed.
-# 2. Prints the document without starting a server (`cargo run -p gateway --example openapi`,
-#    the same `gateway::openapi::document()` that `GET /api/openapi.json` serves).
+# 2. Prints the document without starting a server (the gateway's `openapi` example, the same
+#    `gateway::openapi::document()` that `GET /api/openapi.json` serves). It is built with the
+#    workspace's selection, as scripts/test.sh builds it, so that nothing is compiled twice.
 # 3. Validates it; any error fails the script with the validator's message.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,7 +27,8 @@ if ! "$validator" --version 2>/dev/null | grep -q "$VALIDATOR_VERSION"; then
 fi
 
 mkdir -p "$(dirname "$document")"
-cargo run -q -p gateway --example openapi >"$document"
+cargo build -q --workspace --examples
+"${CARGO_TARGET_DIR:-target}/debug/examples/openapi" >"$document"
 python3 - "$document" <<'PY'
 import json, sys
 document = json.load(open(sys.argv[1]))

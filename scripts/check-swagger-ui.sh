@@ -32,7 +32,9 @@ if [[ ! -d $browser_tests/node_modules/playwright-core ]]; then
     (cd "$browser_tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-cargo build -q -p chat-backend
+# The workspace's selection, as `cargo test --workspace` builds it: `-p chat-backend` alone
+# resolves other features of shared crates and compiles them all again.
+cargo build -q --workspace --bins
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 data_dir=$(mktemp -d)
 log="$data_dir/server.log"

@@ -42,7 +42,9 @@ fi
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
 
-cargo build -q -p auth-service -p chat-service -p presence-service -p gateway
+# The workspace's selection, as `cargo test --workspace` builds it: a selection of packages
+# resolves other features of shared crates and compiles them all again.
+cargo build -q --workspace --bins
 bins=${CARGO_TARGET_DIR:-target}/debug
 
 free_port() {

@@ -45,7 +45,7 @@ fi
 export FAULT_SUMMARY=${FAULT_SUMMARY:-$PWD/target/fault-summary.txt}
 : >"$FAULT_SUMMARY"
 rc=0
-cargo test -p chat-backend --test fault -- --ignored --test-threads=1 --nocapture "$@" || rc=$?
+cargo test --workspace --test fault -- --ignored --test-threads=1 --nocapture "$@" || rc=$?
 echo "==== fault suite summary (rounds: ${FAULT_ROUNDS:-1}; $FAULT_SUMMARY)"
 cat "$FAULT_SUMMARY"
 exit "$rc"

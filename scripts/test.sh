@@ -28,6 +28,12 @@ step() {
     STEPS_DONE+=("$name")
 }
 
+# A CI run builds everything once, from nothing: incremental compilation's bookkeeping only
+# costs there (a developer's own runs keep it).
+if [[ -n ${CI:-} ]]; then
+    export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+fi
+
 printf '==== services (scripts/deps.sh)\n'
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
@@ -53,6 +59,10 @@ drop_test_databases() {
 drop_test_databases
 trap drop_test_databases EXIT
 
+# Every debug build below (here and in the scripts the steps run) selects the whole workspace
+# (`--workspace`): a selection of packages resolves other features of shared crates (a package's
+# dev-dependencies, chat-bench's reqwest) and compiles them, and all that depends on them, again.
+
 # Before the tests: it checks Cargo.lock as committed (the image builds with --locked), which
 # cargo test would otherwise quietly rewrite.
 step "deployment files" scripts/check-deploy.sh
@@ -63,7 +73,7 @@ step "openapi document" scripts/check-openapi.sh
 # (tests/release_smoke.rs).
 # (Not chat-bench, the load tool: build it with the others before bench/run.sh, as it says.)
 step "release build" cargo build --release --workspace --bins --exclude chat-bench
-step "release smoke test" cargo test -p chat-backend --test release_smoke -- --ignored
+step "release smoke test" cargo test --workspace --test release_smoke -- --ignored
 # The fault suite's short form: its own Postgres and Redis, the release binaries, one kill or
 # outage per test under traffic, every acknowledgement and delivery checked (tests/fault.rs).
 step "fault suite" scripts/fault.sh

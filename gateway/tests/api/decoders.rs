@@ -1,7 +1,7 @@
 //! Every dialect's request decoders fed what a fuzzer would send: arbitrary bytes, arbitrary JSON,
 //! and objects with the fields a route expects holding values of any type — strings full of
 //! control characters (NUL included), huge and negative numbers, nesting. Cases come from
-//! proptest strategies with a fixed seed (`DECODER_CASES` sets how many per route; 24 by default).
+//! a generator with a fixed seed (`DECODER_CASES` sets how many per route; 24 by default).
 //!
 //! REST: every operation of the OpenAPI document that takes a body, authenticated with the
 //! credentials its security scheme names. No answer is a server error, and every refusal is in
@@ -12,9 +12,9 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use proptest::prelude::*;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -77,60 +77,107 @@ fn cases() -> usize {
         .unwrap_or(24)
 }
 
-/// A string of any characters, control characters and quotes well represented.
-fn any_string() -> impl Strategy<Value = String> {
-    let nasty = prop::sample::select(vec![
-        '\0', '\u{1}', '\u{7}', '\u{1b}', '\u{7f}', '\n', '\r', '\t', '"', '\\', '/', '\u{202e}',
-        '\u{feff}', '\u{fffd}', '💬',
-    ]);
-    prop::collection::vec(prop_oneof![3 => any::<char>(), 1 => nasty], 0..40)
-        .prop_map(String::from_iter)
-}
+/// Characters that break naive decoders: controls (NUL included), quotes, escapes, direction
+/// overrides, byte-order marks, astral-plane characters.
+const NASTY: &[char] = &[
+    '\0', '\u{1}', '\u{7}', '\u{1b}', '\u{7f}', '\n', '\r', '\t', '"', '\\', '/', '\u{202e}',
+    '\u{feff}', '\u{fffd}', '💬',
+];
 
-/// Any JSON value, nested a few levels.
-fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        prop_oneof![
-            Just(0i64),
-            Just(-1),
-            Just(1),
-            Just(i64::MAX),
-            Just(i64::MIN)
-        ]
-        .prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        any_string().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 24, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec((field_name(), inner), 0..6)
-                .prop_map(|fields| Value::Object(fields.into_iter().collect())),
-        ]
-    })
-}
+/// Numbers at the edges of what the dialects parse.
+const EDGE_NUMBERS: &[i64] = &[0, -1, 1, i64::MAX, i64::MIN];
 
-fn field_name() -> impl Strategy<Value = String> {
-    prop_oneof![
-        3 => prop::sample::select(FIELDS).prop_map(str::to_owned),
-        1 => any_string(),
-    ]
-}
+/// Generates inputs from a generator seeded the same way every run, so that a failing case
+/// comes back on the next run.
+struct Cases(StdRng);
 
-/// An object with the given fields (each present or not) holding any JSON.
-fn shaped(fields: Vec<String>) -> impl Strategy<Value = Value> {
-    let fields = if fields.is_empty() {
-        FIELDS.iter().map(|f| (*f).to_owned()).collect()
-    } else {
-        fields
-    };
-    prop::collection::vec((prop::sample::select(fields), any_json()), 0..8)
-        .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<_, _>>()))
+impl Cases {
+    fn new() -> Self {
+        Cases(StdRng::seed_from_u64(0x0dec_0de5))
+    }
+
+    /// A string of any characters, control characters and quotes well represented.
+    fn string(&mut self) -> String {
+        let len = self.0.random_range(0..40);
+        (0..len)
+            .map(|_| {
+                if self.0.random_ratio(1, 4) {
+                    *NASTY.choose(&mut self.0).expect("nasty characters")
+                } else {
+                    self.0.random::<char>()
+                }
+            })
+            .collect()
+    }
+
+    fn field_name(&mut self) -> String {
+        if self.0.random_ratio(3, 4) {
+            (*FIELDS.choose(&mut self.0).expect("fields")).to_owned()
+        } else {
+            self.string()
+        }
+    }
+
+    /// Any JSON value, nested up to `depth` levels.
+    fn json(&mut self, depth: u32) -> Value {
+        let kinds = if depth == 0 { 6 } else { 8 };
+        match self.0.random_range(0..kinds) {
+            0 => Value::Null,
+            1 => Value::Bool(self.0.random()),
+            2 => Value::from(self.0.random::<i64>()),
+            3 => Value::from(*EDGE_NUMBERS.choose(&mut self.0).expect("numbers")),
+            4 => {
+                // Any finite double, from tiny to huge, of either sign.
+                let bits = self.0.random::<u64>();
+                let float = f64::from_bits(bits);
+                Value::from(if float.is_finite() { float } else { -0.5 })
+            }
+            5 => Value::String(self.string()),
+            6 => {
+                let len = self.0.random_range(0..6);
+                Value::Array((0..len).map(|_| self.json(depth - 1)).collect())
+            }
+            _ => {
+                let len = self.0.random_range(0..6);
+                let fields = (0..len).map(|_| (self.field_name(), self.json(depth - 1)));
+                Value::Object(fields.collect())
+            }
+        }
+    }
+
+    /// An object with some of the given fields (or the dialects' field names, when the route
+    /// names none) holding any JSON.
+    fn shaped(&mut self, fields: &[String]) -> Value {
+        let len = self.0.random_range(0..8);
+        let mut object = Map::new();
+        for _ in 0..len {
+            let name = match fields.choose(&mut self.0) {
+                Some(field) => field.clone(),
+                None => (*FIELDS.choose(&mut self.0).expect("fields")).to_owned(),
+            };
+            object.insert(name, self.json(3));
+        }
+        Value::Object(object)
+    }
+
+    /// One request body or frame: raw bytes (1 in 8), a raw string (1 in 8), any JSON (2 in 8),
+    /// an object shaped like the route's body (4 in 8).
+    fn input(&mut self, fields: &[String]) -> Input {
+        match self.0.random_range(0..8) {
+            0 => {
+                let len = self.0.random_range(0..200);
+                Input::Bytes((0..len).map(|_| self.0.random()).collect())
+            }
+            1 => Input::Bytes(self.string().into_bytes()),
+            2 | 3 => Input::Json(self.json(3)),
+            _ => Input::Json(self.shaped(fields)),
+        }
+    }
+
+    /// `count` inputs for a route whose body has `fields`.
+    fn inputs(&mut self, fields: &[String], count: usize) -> Vec<Input> {
+        (0..count).map(|_| self.input(fields)).collect()
+    }
 }
 
 /// One generated request body or frame.
@@ -147,33 +194,6 @@ impl Input {
             Input::Json(value) => value.to_string().into_bytes(),
         }
     }
-}
-
-fn input(fields: Vec<String>) -> impl Strategy<Value = Input> {
-    prop_oneof![
-        1 => prop::collection::vec(any::<u8>(), 0..200).prop_map(Input::Bytes),
-        1 => any_string().prop_map(|s| Input::Bytes(s.into_bytes())),
-        2 => any_json().prop_map(Input::Json),
-        4 => shaped(fields).prop_map(Input::Json),
-    ]
-}
-
-/// `count` inputs of `strategy` from a runner seeded the same way every run.
-fn generate(
-    runner: &mut TestRunner,
-    strategy: impl Strategy<Value = Input>,
-    count: usize,
-) -> Vec<Input> {
-    (0..count)
-        .map(|_| strategy.new_tree(runner).expect("a case").current())
-        .collect()
-}
-
-fn runner() -> TestRunner {
-    TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    )
 }
 
 /// The error shapes: native, echat and the web app `{"error":{"code","message"}}`; the messenger
@@ -302,7 +322,7 @@ async fn rest_bodies_of_every_dialect_are_refused_in_its_shape(backend: Backend)
         .json()
         .await
         .expect("JSON");
-    let mut runner = runner();
+    let mut generator = Cases::new();
     let mut operations = 0;
     let mut requests = 0;
     for (path, item) in document["paths"].as_object().expect("paths") {
@@ -316,7 +336,7 @@ async fn rest_bodies_of_every_dialect_are_refused_in_its_shape(backend: Backend)
             let auth = credentials.header(operation);
             operations += 1;
             let fields = body_fields(&document, operation);
-            for case in generate(&mut runner, input(fields), cases()) {
+            for case in generator.inputs(&fields, cases()) {
                 let mut request = stack
                     .http
                     .request(method.clone(), &url)
@@ -447,7 +467,7 @@ async fn socket_frames_of_every_dialect_are_answered_in_its_shape(backend: Backe
         .into_client_request()
         .expect("URL");
 
-    let mut runner = runner();
+    let mut generator = Cases::new();
     for (dialect, request, fields) in [
         (
             "native",
@@ -488,7 +508,7 @@ async fn socket_frames_of_every_dialect_are_answered_in_its_shape(backend: Backe
             .await
             .unwrap_or_else(|e| panic!("{dialect} socket: {e}"));
         let fields: Vec<String> = fields.into_iter().map(str::to_owned).collect();
-        let mut inputs = generate(&mut runner, input(fields), cases() * 4);
+        let mut inputs = generator.inputs(&fields, cases() * 4);
         if dialect == "webapp" {
             // Frames carry the token: some of them should get past it.
             for (n, input) in inputs.iter_mut().enumerate() {
