@@ -5,11 +5,12 @@
 #
 #   scripts/fault.sh                 the short form: each fault once (under 2 minutes)
 #   scripts/fault.sh --long          each fault 20 times (FAULT_ROUNDS=20)
-#   scripts/fault.sh --build ...     rebuild the release binaries first (else only when missing)
+#   scripts/fault.sh --build ...     rebuild the binaries first (else only when missing)
 #   scripts/fault.sh -- <filter>     extra arguments for the test binary, e.g. `-- a_kill`
 #
 # Env: FAULT_ROUNDS, FAULT_SECONDS (traffic per round, default 8), FAULT_BIN_DIR (default
-# target/release), FAULT_KEEP_LOGS=1 (keep the temp dir of passing tests too).
+# target/release; target/debug for the debug build, as scripts/test.sh runs it),
+# FAULT_KEEP_LOGS=1 (keep the temp dir of passing tests too).
 # The summary, one line per round, goes to target/fault-summary.txt (FAULT_SUMMARY).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -38,8 +39,14 @@ for name in auth-service chat-service presence-service gateway healthcheck; do
     [[ -x $bins/$name ]] || build=1
 done
 if ((build)); then
-    echo "==== cargo build --release --workspace --bins" >&2
-    cargo build --release --workspace --bins
+    case $bins in
+        target/debug)
+            echo "==== cargo build --workspace --bins" >&2
+            cargo build --workspace --bins ;;
+        *)
+            echo "==== cargo build --release --workspace --bins" >&2
+            cargo build --release --workspace --bins ;;
+    esac
 fi
 
 export FAULT_SUMMARY=${FAULT_SUMMARY:-$PWD/target/fault-summary.txt}

@@ -2,6 +2,9 @@
 # scripts/test.sh: the project's test command (the README's, and what .ci/run runs).
 #
 #   scripts/test.sh [extra cargo test args]     e.g. scripts/test.sh -- --nocapture
+#   TEST_RELEASE=1 scripts/test.sh               the smoke test and the fault suite on the
+#                                                release binaries (built first) instead of the
+#                                                debug ones
 #
 # 1. scripts/deps.sh makes sure Postgres and Redis are reachable (starting or, as root on Debian,
 #    installing them) and exports TEST_DATABASE_URL and TEST_REDIS_URL.
@@ -69,14 +72,22 @@ step "deployment files" scripts/check-deploy.sh
 step "cargo test" cargo test --workspace --all-targets "$@"
 # The OpenAPI document, checked by a validator that is not the code that wrote it.
 step "openapi document" scripts/check-openapi.sh
-# The release binaries as docker-compose.yml runs them, on loopback, with SIGTERM under traffic
-# (tests/release_smoke.rs).
+# The binaries as docker-compose.yml runs them, on loopback, with SIGTERM under traffic
+# (tests/release_smoke.rs), then the fault suite's short form: its own Postgres and Redis, one
+# kill or outage per test under traffic, every acknowledgement and delivery checked
+# (tests/fault.rs). Both run the binaries the test step has just built (target/debug): a release
+# build from nothing takes ~14 minutes on two cores, as long as everything else here together.
+# TEST_RELEASE=1 builds the release binaries (as the image does) and runs both on them.
 # (Not chat-bench, the load tool: build it with the others before bench/run.sh, as it says.)
-step "release build" cargo build --release --workspace --bins --exclude chat-bench
-step "release smoke test" cargo test --workspace --test release_smoke -- --ignored
-# The fault suite's short form: its own Postgres and Redis, the release binaries, one kill or
-# outage per test under traffic, every acknowledgement and delivery checked (tests/fault.rs).
-step "fault suite" scripts/fault.sh
+if [[ -n ${TEST_RELEASE:-} ]]; then
+    step "release build" cargo build --release --workspace --bins --exclude chat-bench
+    bins=target/release
+else
+    bins=target/debug
+fi
+step "smoke test ($bins)" env SMOKE_BIN_DIR="$bins" \
+    cargo test --workspace --test release_smoke -- --ignored
+step "fault suite ($bins)" env FAULT_BIN_DIR="$bins" scripts/fault.sh
 # Swagger UI at /api/ in Debian's headless Chromium, no request leaving the machine.
 step "swagger ui in a browser" scripts/check-swagger-ui.sh
 # The server against its OpenAPI document (schemathesis, real credentials in every dialect), and a

@@ -3,8 +3,10 @@
 //! Postgres and Redis the local ones), three services and two gateway replicas. Seed 000's
 //! walkthrough runs across the replicas; then one gateway gets SIGTERM under traffic.
 //!
-//! It needs the release binaries: `scripts/test.sh` builds them and runs this test, which is
-//! otherwise ignored (`cargo test -- --ignored` after `cargo build --release --bins`).
+//! It needs the binaries built: `scripts/test.sh` runs it on the debug build its test step has
+//! just made (`SMOKE_BIN_DIR=target/debug`; `TEST_RELEASE=1` builds and runs the release ones).
+//! Otherwise ignored: `cargo test --workspace --test release_smoke -- --ignored` after
+//! `cargo build --release --bins` (`SMOKE_BIN_DIR` defaults to target/release).
 
 #[path = "support/compose.rs"]
 mod compose;
