@@ -32,7 +32,7 @@ pub async fn get_or_create(
         "INSERT INTO conversations (id, kind, direct_key, created_at, updated_at) \
          VALUES ($1, $4, $2, $3, $3) ON CONFLICT (direct_key) DO NOTHING RETURNING id",
     )
-    .bind(Uuid::new_v4())
+    .bind(records::new_id())
     .bind(&key)
     .bind(now)
     .bind(kind)

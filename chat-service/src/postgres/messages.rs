@@ -15,7 +15,7 @@ use super::rows::{MESSAGE_COLUMNS, member_ids, message};
 use crate::batch::whole_or_alone;
 use crate::error::ChatError;
 use crate::log::Append;
-use crate::records::{MessageRecord, kind_from_name};
+use crate::records::{self, MessageRecord, kind_from_name};
 use crate::sends::{self, Plan, RetryKey};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
@@ -234,7 +234,7 @@ async fn store_fresh(
                 (*seq - 1, *at)
             })
             .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("no counter for a message")))?;
-        let id = Uuid::new_v4();
+        let id = records::new_id();
         let draft: Message = MessageRecord {
             id,
             number,

@@ -37,7 +37,7 @@ pub async fn get_or_create(
         "INSERT INTO conversations (id, kind, direct_key, created_at, updated_at) \
          VALUES ($1, $4, $2, $3, $3) ON CONFLICT (direct_key) DO NOTHING",
     )
-    .bind(Uuid::new_v4().hyphenated())
+    .bind(records::new_id().hyphenated())
     .bind(&key)
     .bind(now)
     .bind(kind)

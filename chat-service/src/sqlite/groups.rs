@@ -15,7 +15,7 @@ use crate::rules::{self, MemberRow, Membership};
 use crate::store::{NewGroup, StoreResult};
 
 pub async fn create(writer: &SqlitePool, group: NewGroup) -> StoreResult<Conversation> {
-    let id = Uuid::new_v4();
+    let id = records::new_id();
     let now = Utc::now();
     let mut tx = write(writer).await?;
     let inserted = sqlx::query(

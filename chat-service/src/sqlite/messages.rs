@@ -12,7 +12,7 @@ use super::{log, write};
 use crate::batch::whole_or_alone;
 use crate::error::ChatError;
 use crate::log::Append;
-use crate::records::{HistoryQuery, MessageRecord, kind_from_name};
+use crate::records::{self, HistoryQuery, MessageRecord, kind_from_name};
 use crate::sends::{self, Plan, RetryKey};
 use crate::store::{MessageRange, NewMessage, ReceiptKind, StoreResult};
 
@@ -231,7 +231,7 @@ async fn store_fresh(
             .ok_or_else(|| ChatError::Internal(anyhow::anyhow!("no counter for a message")))?;
         target.last_seq += 1;
         let draft: Message = MessageRecord {
-            id: Uuid::new_v4(),
+            id: records::new_id(),
             number,
             conversation: send.conversation,
             seq: target.last_seq,
