@@ -41,8 +41,7 @@ if ! installed "${requirements[@]}"; then
     "$venv/bin/pip" install -q --disable-pip-version-check "${requirements[@]}"
 fi
 
-# The workspace's selection, as `cargo test --workspace` builds it: `-p chat-backend` alone
-# resolves other features of shared crates and compiles them all again.
+# --workspace: one feature set with the test step, nothing compiled twice (scripts/test.sh).
 cargo build -q --workspace --bins
 binary=${CARGO_TARGET_DIR:-target}/debug/chat-backend
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

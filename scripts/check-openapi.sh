@@ -8,8 +8,8 @@
 # 1. Installs the validator, pinned, into .venv-openapi/ (git-ignored) when it is missing: only
 #    python3 with its venv module and a reachable package index are needed.
 # 2. Prints the document without starting a server (the gateway's `openapi` example, the same
-#    `gateway::openapi::document()` that `GET /api/openapi.json` serves). It is built with the
-#    workspace's selection, as scripts/test.sh builds it, so that nothing is compiled twice.
+#    `gateway::openapi::document()` that `GET /api/openapi.json` serves). Built with
+#    --workspace: one feature set with the test step, nothing compiled twice (scripts/test.sh).
 # 3. Validates it; any error fails the script with the validator's message.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

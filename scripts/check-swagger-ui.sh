@@ -32,8 +32,7 @@ if [[ ! -d $browser_tests/node_modules/playwright-core ]]; then
     (cd "$browser_tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# The workspace's selection, as `cargo test --workspace` builds it: `-p chat-backend` alone
-# resolves other features of shared crates and compiles them all again.
+# --workspace: one feature set with the test step, nothing compiled twice (scripts/test.sh).
 cargo build -q --workspace --bins
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 data_dir=$(mktemp -d)

@@ -42,8 +42,7 @@ fi
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
 
-# The workspace's selection, as `cargo test --workspace` builds it: a selection of packages
-# resolves other features of shared crates and compiles them all again.
+# --workspace: one feature set with the test step, nothing compiled twice (scripts/test.sh).
 cargo build -q --workspace --bins
 bins=${CARGO_TARGET_DIR:-target}/debug
 

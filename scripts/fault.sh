@@ -39,14 +39,11 @@ for name in auth-service chat-service presence-service gateway healthcheck; do
     [[ -x $bins/$name ]] || build=1
 done
 if ((build)); then
-    case $bins in
-        target/debug)
-            echo "==== cargo build --workspace --bins" >&2
-            cargo build --workspace --bins ;;
-        *)
-            echo "==== cargo build --release --workspace --bins" >&2
-            cargo build --release --workspace --bins ;;
-    esac
+    # The profile the binaries' directory names: target/debug, else release.
+    profile=(--release)
+    [[ $(basename "$bins") == debug ]] && profile=()
+    echo "==== cargo build${profile[*]:+ ${profile[*]}} --workspace --bins" >&2
+    cargo build "${profile[@]}" --workspace --bins
 fi
 
 export FAULT_SUMMARY=${FAULT_SUMMARY:-$PWD/target/fault-summary.txt}

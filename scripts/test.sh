@@ -77,10 +77,10 @@ step "openapi document" scripts/check-openapi.sh
 # kill or outage per test under traffic, every acknowledgement and delivery checked
 # (tests/fault.rs). Both run the binaries the test step has just built (target/debug): a release
 # build from nothing takes ~14 minutes on two cores, as long as everything else here together.
-# TEST_RELEASE=1 builds the release binaries (as the image does) and runs both on them.
-# (Not chat-bench, the load tool: build it with the others before bench/run.sh, as it says.)
+# TEST_RELEASE=1 builds the release binaries (as the image does) and runs both on them; the
+# whole workspace's, chat-bench included, so that bench/run.sh and fault.sh --build reuse them.
 if [[ -n ${TEST_RELEASE:-} ]]; then
-    step "release build" cargo build --release --workspace --bins --exclude chat-bench
+    step "release build" cargo build --release --workspace --bins
     bins=target/release
 else
     bins=target/debug

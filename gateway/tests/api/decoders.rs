@@ -110,9 +110,14 @@ impl Cases {
             .collect()
     }
 
+    /// One of the field names the dialects read.
+    fn known_field(&mut self) -> String {
+        (*FIELDS.choose(&mut self.0).expect("fields")).to_owned()
+    }
+
     fn field_name(&mut self) -> String {
         if self.0.random_ratio(3, 4) {
-            (*FIELDS.choose(&mut self.0).expect("fields")).to_owned()
+            self.known_field()
         } else {
             self.string()
         }
@@ -153,7 +158,7 @@ impl Cases {
         for _ in 0..len {
             let name = match fields.choose(&mut self.0) {
                 Some(field) => field.clone(),
-                None => (*FIELDS.choose(&mut self.0).expect("fields")).to_owned(),
+                None => self.known_field(),
             };
             object.insert(name, self.json(3));
         }
