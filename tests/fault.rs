@@ -19,6 +19,8 @@ mod fault_faults;
 mod fault_record;
 #[path = "support/fault_rest.rs"]
 mod fault_rest;
+#[path = "support/ports.rs"]
+mod ports;
 
 use std::collections::HashMap;
 use std::io::Write as _;

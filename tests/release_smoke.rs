@@ -10,6 +10,8 @@
 
 #[path = "support/compose.rs"]
 mod compose;
+#[path = "support/ports.rs"]
+mod ports;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,13 +28,6 @@ fn binaries() -> PathBuf {
     std::env::var_os("SMOKE_BIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| compose::root().join("target/release"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// The running containers; every process is killed when this is dropped.
@@ -111,13 +106,14 @@ async fn deploy(database_url: &str, redis_url: &str) -> (Deployment, BTreeMap<St
     std::fs::create_dir_all(&logs).unwrap();
     // Each container's listening ports get a free loopback port; `name:port` references and
     // the databases' hostnames follow.
+    let mut free = ports::Ports::new();
     let mut addresses = BTreeMap::new();
     let mut public = BTreeMap::new();
     for container in &containers {
         for key in ["LISTEN_ADDR", "METRICS_ADDR"] {
             if let Some(listen) = container.env.get(key) {
                 let port = listen.rsplit(':').next().unwrap();
-                let local = format!("127.0.0.1:{}", free_port());
+                let local = format!("127.0.0.1:{}", free.take());
                 addresses.insert(format!("{}:{port}", container.name), local.clone());
                 if key == "LISTEN_ADDR" {
                     public.insert(container.name.clone(), local);

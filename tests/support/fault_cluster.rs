@@ -12,12 +12,7 @@ use std::time::{Duration, Instant};
 pub const GATEWAYS: [&str; 2] = ["gateway-a", "gateway-b"];
 const SERVICES: [&str; 3] = ["auth-service", "presence-service", "chat-service"];
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use crate::ports::Ports;
 
 fn bin_dir() -> PathBuf {
     std::env::var_os("FAULT_BIN_DIR")
@@ -118,15 +113,16 @@ impl Cluster {
                  scripts/deps.sh installs the server)"
             );
         }
+        let mut free = Ports::new();
         let mut ports = BTreeMap::new();
         for name in SERVICES.iter().chain(GATEWAYS.iter()) {
-            ports.insert(*name, free_port());
+            ports.insert(*name, free.take());
         }
         let mut cluster = Cluster {
             pg_bin: pg_bin_dir(),
-            pg_port: free_port(),
+            pg_port: free.take(),
             as_postgres,
-            redis_port: free_port(),
+            redis_port: free.take(),
             ports,
             processes: BTreeMap::new(),
             jwt_secret: uuid::Uuid::new_v4().simple().to_string().repeat(2),
