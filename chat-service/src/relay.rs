@@ -36,7 +36,7 @@ const LEASE_RETRY: Duration = Duration::from_secs(1);
 /// positions and publishes many events with one commit instead of one each — a commit costs
 /// Postgres a WAL flush — for at most this much more latency.
 const GATHER: Duration = Duration::from_millis(2);
-/// How often, at most, a busy relay saves how far it has published.
+/// How often, at most, the relay saves how far it has published, busy or caught up.
 const SAVE_EVERY: Duration = Duration::from_millis(200);
 /// Replicas remembered for `after`; beyond it (long-gone replicas) the memory starts over.
 const MAX_NODES: usize = 10_000;
@@ -159,9 +159,12 @@ async fn lead<L: RelayLease>(
         let pass = tokio::time::Instant::now();
         let entries = lease.next(published, BATCH).await?;
         let Some(last) = entries.last().map(|e| e.position) else {
-            if saved < published {
+            // Caught up: saved too at most every SAVE_EVERY, so that a relay that catches up
+            // after every send batch (moderate rates) does not add a commit to each; once the
+            // traffic stops, the idle passes below save within SAVE_EVERY.
+            if saved < published && saved_at.elapsed() >= SAVE_EVERY {
                 lease.set_published(published).await?;
-                saved = published;
+                (saved, saved_at) = (published, tokio::time::Instant::now());
             }
             tokio::select! {
                 () = wake.notified() => {}
