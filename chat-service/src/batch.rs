@@ -15,9 +15,8 @@ use tokio::time::Instant;
 use crate::error::ChatError;
 use crate::store::StoreResult;
 
-/// Batches in flight at once on a database of many connections. Two keep the database busy
-/// while the next batch is gathered and the last one's answers go out; more would only queue on
-/// the same conversations' rows.
+/// Batches of reads in flight at once on a database of many connections: two keep the database
+/// busy while the next batch is gathered and the last one's answers go out.
 pub const DEPTH: usize = 2;
 
 /// How a queue gathers its batches.
@@ -36,21 +35,26 @@ pub struct Gathering {
     pub in_flight: usize,
 }
 
-/// Sends. Spaced 2 ms so that batches grow at moderate rates too: at 1,000 sends a second,
-/// Postgres spent over a quarter less CPU with it, with latency within the noise (fewer
-/// transactions queue on the same locks and WAL flushes); 1 ms gathered almost nothing.
+/// Sends to Postgres. One batch at a time, spaced 4 ms: at moderate rates a batch then holds
+/// what arrives while the one before commits, instead of two small batches each paying the
+/// statements and a WAL flush. Two batches in flight spaced 2 ms (what this was) gave at
+/// 1,000 sends a second one commit per message; this gives a third less CPU for the servers
+/// (Postgres 10.3 → 6.1 s over 20 s) with p99 14.9 ms against 18 (fewer transactions queue on
+/// the same locks), p50 within the noise, and the same at 5,000 a second (BENCHMARKS.md).
 pub const SENDS: Gathering = Gathering {
     queue: "sends",
     max: 256,
-    spacing: Duration::from_millis(2),
-    in_flight: DEPTH,
+    spacing: Duration::from_millis(4),
+    in_flight: 1,
 };
 
 /// Sends to a database with one writer (SQLite): a batch formed while another commits could
 /// only wait for the writer, so one at a time — everything that arrives during a commit goes
 /// into the next, and a batch's commit (its WAL pages, its sync) is shared by more sends.
+/// Spaced 2 ms: a commit here costs no round trips to another process, and 1 ms gathered
+/// almost nothing.
 pub const ONE_WRITER_SENDS: Gathering = Gathering {
-    in_flight: 1,
+    spacing: Duration::from_millis(2),
     ..SENDS
 };
 
