@@ -15,8 +15,8 @@ use tokio::time::Instant;
 use crate::error::ChatError;
 use crate::store::StoreResult;
 
-/// Batches of reads in flight at once on a database of many connections: two keep the database
-/// busy while the next batch is gathered and the last one's answers go out.
+/// Batches in flight at once on a database of many connections: two keep the database busy
+/// while the next batch is gathered and the last one's answers go out.
 pub const DEPTH: usize = 2;
 
 /// How a queue gathers its batches.
@@ -33,19 +33,25 @@ pub struct Gathering {
     /// Batches handled at once; the next batch is gathered only when one ends, so what arrives
     /// meanwhile joins it.
     pub in_flight: usize,
+    /// Whether a batch starts while another is in flight only once it is full: below saturation
+    /// one batch at a time (each gathering what arrives while the one before commits), and at
+    /// saturation `in_flight` of them.
+    pub overlap_when_full: bool,
 }
 
-/// Sends to Postgres. One batch at a time, spaced 4 ms: at moderate rates a batch then holds
-/// what arrives while the one before commits, instead of two small batches each paying the
-/// statements and a WAL flush. Two batches in flight spaced 2 ms (what this was) gave at
-/// 1,000 sends a second one commit per message; this gives a third less CPU for the servers
-/// (Postgres 10.3 → 6.1 s over 20 s) with p99 14.9 ms against 18 (fewer transactions queue on
-/// the same locks), p50 within the noise, and the same at 5,000 a second (BENCHMARKS.md).
+/// Sends to Postgres. Spaced 4 ms, and a second batch in flight only when it is full: at
+/// moderate rates a batch then holds what arrives while the one before commits, instead of two
+/// small batches each paying the statements and a WAL flush. Two batches in flight spaced 2 ms
+/// (what this was) gave at 1,000 sends a second one commit per message; one at a time spaced
+/// 4 ms gave a fifth less CPU for the servers (Postgres 10.2 → 6.8 s over 20 s), the same p99,
+/// p50 +0.8 ms, and a lower p99 at 5,000 a second; the overlap of full batches keeps the
+/// saturated rate of two in flight (BENCHMARKS.md).
 pub const SENDS: Gathering = Gathering {
     queue: "sends",
     max: 256,
     spacing: Duration::from_millis(4),
-    in_flight: 1,
+    in_flight: DEPTH,
+    overlap_when_full: true,
 };
 
 /// Sends to a database with one writer (SQLite): a batch formed while another commits could
@@ -55,6 +61,7 @@ pub const SENDS: Gathering = Gathering {
 /// almost nothing.
 pub const ONE_WRITER_SENDS: Gathering = Gathering {
     spacing: Duration::from_millis(2),
+    in_flight: 1,
     ..SENDS
 };
 
@@ -64,6 +71,7 @@ pub const HEADS: Gathering = Gathering {
     max: 4096,
     spacing: Duration::ZERO,
     in_flight: DEPTH,
+    overlap_when_full: false,
 };
 
 /// Users' log reads (catch-ups): up to a page each (~1,000 events), so a batch stays within a
@@ -73,6 +81,7 @@ pub const READS: Gathering = Gathering {
     max: 32,
     spacing: Duration::ZERO,
     in_flight: DEPTH,
+    overlap_when_full: false,
 };
 
 /// An item, who waits for its result, and since when.
@@ -135,7 +144,10 @@ async fn gather<T, R, F, Fut>(
     F: Fn(Vec<T>, Instant) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Vec<R>> + Send + 'static,
 {
-    let slots = Arc::new(Semaphore::new(gathering.in_flight.max(1)));
+    let in_flight = gathering.in_flight.max(1);
+    let slots = Arc::new(Semaphore::new(in_flight));
+    // Told when a batch ends (a permit is kept if nobody waits, so none is missed).
+    let ended = Arc::new(tokio::sync::Notify::new());
     let mut last_start: Option<Instant> = None;
     loop {
         // A slot first, then the items: what arrives while every slot is busy joins the next
@@ -161,10 +173,23 @@ async fn gather<T, R, F, Fut>(
                 }
             }
         }
+        // This batch holds a slot; any other slot taken is a batch in flight.
+        let others_in_flight = || slots.available_permits() + 1 < in_flight;
+        if gathering.overlap_when_full {
+            while batch.len() < gathering.max && others_in_flight() {
+                tokio::select! {
+                    job = jobs.recv() => match job {
+                        Some(job) => batch.push(job),
+                        None => break,
+                    },
+                    () = ended.notified() => {}
+                }
+            }
+        }
         last_start = Some(Instant::now());
         metrics::histogram!("chat_batch_size", "queue" => gathering.queue)
             .record(batch.len() as f64);
-        let run = run.clone();
+        let (run, ended) = (run.clone(), ended.clone());
         tokio::spawn(async move {
             let since = batch[0].2;
             let (items, answers): (Vec<T>, Vec<oneshot::Sender<R>>) = batch
@@ -178,6 +203,7 @@ async fn gather<T, R, F, Fut>(
                 let _ = answer.send(result);
             }
             drop(slot);
+            ended.notify_one();
         });
     }
 }
@@ -292,6 +318,62 @@ mod tests {
         assert!(
             waited < spacing / 2,
             "an item after a quiet spell waited {waited:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_second_batch_goes_alongside_only_when_full() {
+        let gathering = Gathering {
+            queue: "test",
+            max: 4,
+            spacing: Duration::ZERO,
+            in_flight: 2,
+            overlap_when_full: true,
+        };
+        let busy = Duration::from_millis(200);
+        // (start, end, size) of each batch.
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let seen = runs.clone();
+        let batcher = Batcher::start(gathering, move |items: Vec<u32>, _since| {
+            let seen = seen.clone();
+            async move {
+                let start = Instant::now();
+                tokio::time::sleep(busy).await;
+                seen.lock()
+                    .unwrap()
+                    .push((start, Instant::now(), items.len()));
+                items
+            }
+        });
+        let submit_all = |items: std::ops::Range<u32>| {
+            items
+                .map(|item| {
+                    let batcher = batcher.clone();
+                    tokio::spawn(async move { batcher.submit(item).await })
+                })
+                .collect::<Vec<_>>()
+        };
+        // One in flight; two more arrive: they wait for it, then go together.
+        let first = submit_all(0..1);
+        tokio::time::sleep(busy / 4).await;
+        let small = submit_all(1..3);
+        // A full batch arriving while the small one is in flight goes alongside it.
+        tokio::time::sleep(busy + busy / 2).await;
+        let full = submit_all(3..7);
+        for call in first.into_iter().chain(small).chain(full) {
+            assert!(call.await.unwrap().is_some());
+        }
+        let mut runs = runs.lock().unwrap().clone();
+        runs.sort_by_key(|(start, _, _)| *start);
+        let sizes: Vec<usize> = runs.iter().map(|(_, _, size)| *size).collect();
+        assert_eq!(sizes, [1, 2, 4], "batches of {sizes:?}");
+        assert!(
+            runs[1].0 >= runs[0].1,
+            "a batch that was not full overlapped another"
+        );
+        assert!(
+            runs[2].0 < runs[1].1,
+            "a full batch waited for the one in flight"
         );
     }
 }
