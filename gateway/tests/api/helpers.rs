@@ -405,7 +405,20 @@ impl Stack {
             )
             .await;
         assert_eq!(status, 200, "create group: {body}");
-        body["id"].as_str().expect("group id").to_owned()
+        let id = body["id"].as_str().expect("group id").to_owned();
+        // On Postgres the relay gives the creation event its position in a pass of its own,
+        // after this answer. Waiting until the owner's log shows it (by catch-up or live, both
+        // after it has a position) makes a socket opened next start after it, as on SQLite,
+        // instead of getting it live or not depending on the relay's timing.
+        let url = format!("{}?position=0", owner.messaging_url);
+        let mut log = Socket::connect_unready(url.as_str()).await;
+        loop {
+            let event = log.next().await;
+            if event["type"] == 70 && event["body"]["group_id"] == id.as_str() {
+                break;
+            }
+        }
+        id
     }
 }
 
