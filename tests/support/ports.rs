@@ -11,16 +11,13 @@ use std::collections::BTreeSet;
 pub struct Ports {
     given: BTreeSet<u16>,
     range: (u16, u16),
-    state: u64,
 }
 
 impl Ports {
     pub fn new() -> Self {
-        let seed = uuid::Uuid::new_v4().as_u128();
         Self {
             given: BTreeSet::new(),
             range: below_ephemeral(),
-            state: (seed as u64) | 1,
         }
     }
 
@@ -28,11 +25,9 @@ impl Ports {
     pub fn take(&mut self) -> u16 {
         let (low, high) = self.range;
         for _ in 0..1000 {
-            // xorshift64: spreads concurrent test processes over the range.
-            self.state ^= self.state << 13;
-            self.state ^= self.state >> 7;
-            self.state ^= self.state << 17;
-            let port = low + (self.state % u64::from(high - low)) as u16;
+            // Random, so that concurrent test processes spread over the range.
+            let draw = uuid::Uuid::new_v4().as_u128() % u128::from(high - low);
+            let port = low + draw as u16;
             if !self.given.contains(&port)
                 && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
             {
@@ -58,7 +53,7 @@ fn below_ephemeral() -> (u16, u16) {
     match range[..] {
         [low, _] if low > 15000 => (10000, low),
         [_, high] if high < 64000 => (high + 1, 65535),
-        [..] if range.is_empty() => (10000, 32768),
+        [] => (10000, 32768),
         // The whole space is ephemeral: distinct ports are all that can be promised.
         _ => (10000, 65535),
     }
